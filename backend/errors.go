@@ -1,0 +1,89 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors. Every error a backend returns wraps one of them (or a context error), so
+// callers test with errors.Is and never by text.
+var (
+	// ErrTruncated: a received message is longer than the receive buffer.
+	ErrTruncated = errors.New("message truncated")
+	// ErrInvalidRank: a rank outside 0..Size()-1 (or AnySource where it is not allowed).
+	ErrInvalidRank = errors.New("invalid rank")
+	// ErrInvalidTag: a tag outside 0..MaxTag (or AnyTag where it is not allowed).
+	ErrInvalidTag = errors.New("invalid tag")
+	// ErrInvalidRoot: the root of a collective is not a rank of the communicator.
+	ErrInvalidRoot = errors.New("invalid root")
+	// ErrInvalidArgument: some other argument is wrong (a negative count, a nil value, ...).
+	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrSizeMismatch: buffer sizes are inconsistent with each other or with the communicator.
+	ErrSizeMismatch = errors.New("size mismatch")
+	// ErrPeerFailed: a rank the operation depends on died or lost its connection.
+	ErrPeerFailed = errors.New("peer failed")
+	// ErrClosed: the communicator (or the whole world) was freed or finalized.
+	ErrClosed = errors.New("communicator closed")
+	// ErrUnsupported: the backend cannot do this operation (the caller may fall back).
+	ErrUnsupported = errors.New("operation not supported by backend")
+	// ErrCanceled: the other side withdrew a message this receive had matched (its sender's
+	// context ended). Cancellation by the caller's own context wraps ctx.Err() instead.
+	ErrCanceled = errors.New("canceled by peer")
+)
+
+// Error is the error type of failed operations. It names the operation and whatever of the
+// ranks, tag and sizes applies, and wraps one of the sentinels above.
+type Error struct {
+	Op    string // "Send", "Recv", "Allreduce", ...
+	Peer  int    // the other rank involved, or -1 when none (AnySource prints as "any")
+	Tag   int    // the tag, or -1 when none applies
+	Size  int    // the size of the message or buffer in question, or -1
+	Limit int    // the size it was measured against (buffer length, expected size), or -1
+	Msg   string // extra detail, may be empty
+	Err   error  // the sentinel (or underlying cause)
+}
+
+// Error formats the error as "comm: OP from/to rank P, tag T: detail: cause".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("comm: ")
+	b.WriteString(e.Op)
+	if e.Peer >= 0 || e.Peer == AnySource {
+		dir := " to"
+		if strings.HasPrefix(e.Op, "Recv") || strings.HasPrefix(e.Op, "Irecv") || strings.HasPrefix(e.Op, "Probe") || strings.HasPrefix(e.Op, "Iprobe") {
+			dir = " from"
+		}
+		if e.Peer == AnySource {
+			b.WriteString(dir + " any rank")
+		} else {
+			fmt.Fprintf(&b, "%s rank %d", dir, e.Peer)
+		}
+	}
+	if e.Tag >= 0 {
+		fmt.Fprintf(&b, ", tag %d", e.Tag)
+	}
+	b.WriteString(": ")
+	if e.Msg != "" {
+		b.WriteString(e.Msg)
+	} else if errors.Is(e.Err, ErrTruncated) && e.Size >= 0 && e.Limit >= 0 {
+		fmt.Fprintf(&b, "%d-byte message does not fit a %d-byte buffer", e.Size, e.Limit)
+	} else if e.Err != nil {
+		b.WriteString(e.Err.Error())
+		return b.String()
+	}
+	if e.Err != nil {
+		b.WriteString(" (")
+		b.WriteString(e.Err.Error())
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Unwrap returns the sentinel or cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds an *Error with a formatted detail message and no size information.
+func Errorf(op string, peer, tag int, err error, format string, args ...any) *Error {
+	return &Error{Op: op, Peer: peer, Tag: tag, Size: -1, Limit: -1, Msg: fmt.Sprintf(format, args...), Err: err}
+}

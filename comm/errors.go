@@ -1,0 +1,22 @@
+package comm
+
+import "github.com/gompi/gompi/backend"
+
+// Errors returned by communicator operations. Test for them with errors.Is; the error itself is
+// usually an *Error that says which operation, ranks, tag and sizes were involved.
+var (
+	ErrTruncated       = backend.ErrTruncated       // message longer than the receive buffer
+	ErrInvalidRank     = backend.ErrInvalidRank     // rank outside the communicator
+	ErrInvalidTag      = backend.ErrInvalidTag      // tag outside 0..MaxTag
+	ErrInvalidRoot     = backend.ErrInvalidRoot     // root of a collective outside the communicator
+	ErrInvalidArgument = backend.ErrInvalidArgument // another bad argument
+	ErrSizeMismatch    = backend.ErrSizeMismatch    // buffer sizes that do not fit together
+	ErrPeerFailed      = backend.ErrPeerFailed      // a rank the call depends on died or left
+	ErrClosed          = backend.ErrClosed          // communicator freed or world finalized
+	ErrUnsupported     = backend.ErrUnsupported     // operation the backend cannot do
+	ErrCanceled        = backend.ErrCanceled        // the sender withdrew a matched message
+)
+
+// Error describes a failed operation: the operation, the other rank, the tag and the sizes
+// involved, wrapping one of the sentinel errors above.
+type Error = backend.Error

@@ -1,0 +1,95 @@
+package comm
+
+import (
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/bootstrap"
+	"github.com/gompi/gompi/internal/engine"
+	"github.com/gompi/gompi/transport/tcp"
+)
+
+// starter tries to start a world from the process environment; ok is false when the
+// environment is not its own. Files built with optional backends (tag mpi) add theirs.
+type starter func() (w backend.World, ok bool, err error)
+
+var starters []starter
+
+// the process's world, made once by Init.
+var world struct {
+	once sync.Once
+	mu   sync.Mutex // guards finalized
+	w    backend.World
+	c    *Comm
+	err  error
+	done bool
+}
+
+// Init starts the process's world communicator and returns it; later calls return the same one.
+//
+// The backend is chosen from the environment: the variables gompirun sets select the TCP
+// transport; in a binary built with -tags mpi, OpenMPI's variables (as set by its mpirun) select
+// OpenMPI; with neither, the world has one rank, like MPI's singleton init, so a program runs
+// plainly as ./prog too.
+func Init() (*Comm, error) {
+	world.once.Do(func() {
+		world.w, world.err = startWorld()
+		if world.err == nil {
+			world.c = New(world.w)
+		}
+	})
+	return world.c, world.err
+}
+
+func startWorld() (backend.World, error) {
+	if os.Getenv(bootstrap.EnvRank) != "" {
+		t, err := tcp.NewFromEnv()
+		if err != nil {
+			return nil, fmt.Errorf("comm: start TCP transport: %w", err)
+		}
+		return engine.NewWorld(t), nil
+	}
+	for _, s := range starters {
+		w, ok, err := s()
+		if ok || err != nil {
+			return w, err
+		}
+	}
+	return engine.NewSingleton(), nil
+}
+
+// Finalize ends the world: it tells every peer this rank leaves on purpose, waits until the
+// peers have done the same (MPI_Finalize is collective), and releases the connections. After it,
+// operations on every communicator fail with ErrClosed. Calling it more than once, or without
+// Init, is harmless.
+func Finalize() error {
+	world.mu.Lock()
+	defer world.mu.Unlock()
+	if world.w == nil || world.done {
+		return nil
+	}
+	world.done = true
+	return world.w.Finalize()
+}
+
+// Main runs f on the world communicator and exits the process: Init, f, Finalize. If Init or f
+// returns an error, Main prints it on standard error with the rank and exits with status 1, so
+// launchers see the failure; otherwise it exits with status 0.
+func Main(f func(world *Comm) error) {
+	c, err := Init()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gompi: %v\n", err)
+		os.Exit(1)
+	}
+	if err := f(c); err != nil {
+		fmt.Fprintf(os.Stderr, "gompi: rank %d: %v\n", c.Rank(), err)
+		os.Exit(1)
+	}
+	if err := Finalize(); err != nil {
+		fmt.Fprintf(os.Stderr, "gompi: rank %d: finalize: %v\n", c.Rank(), err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}

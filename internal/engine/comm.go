@@ -1,0 +1,378 @@
+package engine
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/transport"
+)
+
+// Context ids: the world uses 0 for point-to-point and 1 for its collectives; every communicator
+// made later takes a fresh even id agreed by its members, and id+1 for its collectives.
+const worldCtx uint32 = 0
+
+// Comm is one communicator on one rank; it implements backend.Backend. Safe for concurrent use.
+type Comm struct {
+	e       *Engine
+	ctx     uint32
+	rank    int
+	group   []int // communicator rank -> world rank
+	toLocal []int // world rank -> communicator rank, or -1
+	shadow  *Comm // same group, context ctx+1, for collectives
+	freed   atomic.Bool
+	world   bool
+}
+
+func newComm(e *Engine, ctx uint32, group []int) *Comm {
+	toLocal := make([]int, e.size)
+	for i := range toLocal {
+		toLocal[i] = -1
+	}
+	for i, w := range group {
+		toLocal[w] = i
+	}
+	c := &Comm{e: e, ctx: ctx, rank: toLocal[e.rank], group: group, toLocal: toLocal}
+	c.shadow = &Comm{e: e, ctx: ctx + 1, rank: c.rank, group: group, toLocal: toLocal}
+	c.shadow.shadow = c.shadow
+	return c
+}
+
+// local converts a world rank to this communicator's numbering (anySource stays).
+func (c *Comm) local(world int) int {
+	if world < 0 || world >= len(c.toLocal) {
+		return world
+	}
+	return c.toLocal[world]
+}
+
+func (c *Comm) localOrAny(world int) int {
+	if world == anySource {
+		return anySource
+	}
+	return c.local(world)
+}
+
+func (c *Comm) contains(world int) bool { return c.toLocal[world] >= 0 }
+
+// Rank implements backend.Backend.
+func (c *Comm) Rank() int { return c.rank }
+
+// Size implements backend.Backend.
+func (c *Comm) Size() int { return len(c.group) }
+
+// Collective implements backend.Backend.
+func (c *Comm) Collective() backend.Backend { return c.shadow }
+
+// Native implements backend.Backend: the Go engine has no native collectives.
+func (c *Comm) Native() backend.Native { return nil }
+
+// Free implements backend.Backend.
+func (c *Comm) Free() error {
+	if c.world {
+		return backend.Errorf("Free", -1, -1, backend.ErrInvalidArgument, "the world communicator cannot be freed; call comm.Finalize")
+	}
+	if c.freed.Swap(true) {
+		return nil
+	}
+	c.shadow.freed.Store(true)
+	e := c.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ctx := range []uint32{c.ctx, c.ctx + 1} {
+		q := e.queues[ctx]
+		if q == nil {
+			continue
+		}
+		for _, l := range []*reqList{&q.posted, &q.probes} {
+			for r := l.head; r != nil; {
+				next := r.next
+				l.remove(r)
+				e.fail(r, &backend.Error{Op: r.op, Peer: c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1, Msg: "communicator freed", Err: backend.ErrClosed})
+				r = next
+			}
+		}
+	}
+	return nil
+}
+
+// checkPeer validates the rank and tag of a send (wild false) or receive (wild true).
+func (c *Comm) check(op string, peer, tag int, wild bool) error {
+	if c.freed.Load() {
+		return backend.Errorf(op, -1, -1, backend.ErrClosed, "communicator was freed")
+	}
+	if peer < 0 || peer >= len(c.group) {
+		if !(wild && peer == anySource) {
+			return &backend.Error{Op: op, Peer: -1, Tag: -1, Size: -1, Limit: -1, Err: backend.ErrInvalidRank,
+				Msg: sprintf("rank %d is not in the communicator (size %d)", peer, len(c.group))}
+		}
+	}
+	if tag < 0 || tag > backend.MaxTag {
+		if !(wild && tag == anyTag) {
+			return &backend.Error{Op: op, Peer: -1, Tag: -1, Size: -1, Limit: -1, Err: backend.ErrInvalidTag,
+				Msg: sprintf("tag %d is outside 0..%d", tag, backend.MaxTag)}
+		}
+	}
+	return nil
+}
+
+// worldPeer converts a validated communicator rank (or anySource) to a world rank.
+func (c *Comm) worldPeer(peer int) int {
+	if peer == anySource {
+		return anySource
+	}
+	return c.group[peer]
+}
+
+// Send implements backend.Backend.
+func (c *Comm) Send(ctx context.Context, buf []byte, dest, tag int) error {
+	if err := c.check("Send", dest, tag, false); err != nil {
+		return err
+	}
+	e := c.e
+	w := c.group[dest]
+	if w == e.rank || len(buf) <= e.eager {
+		return c.sendEager("Send", buf, w, tag)
+	}
+	r := e.getReq(c, kindSend, "Send")
+	c.startRendezvous(r, buf, w, tag)
+	_, err := r.wait(ctx)
+	putReq(r)
+	return err
+}
+
+// sendEager sends a whole message at once: to a peer in one frame, to oneself by delivering it
+// straight to this engine's own matching (self-sends never wait for the receiver).
+func (c *Comm) sendEager(op string, buf []byte, w, tag int) error {
+	e := c.e
+	h := transport.Header{Kind: transport.Eager, Context: c.ctx, Source: e.rank, Tag: tag, Length: int64(len(buf))}
+	if w == e.rank {
+		if err := e.usable(c, op, w, tag); err != nil {
+			return err
+		}
+		dst, cookie := e.Arrive(h)
+		copy(dst, buf)
+		e.Complete(h, cookie, nil)
+		return nil
+	}
+	if err := e.usable(c, op, w, tag); err != nil {
+		return err
+	}
+	if err := e.t.Send(w, h, buf); err != nil {
+		return c.sendErr(op, w, tag, err)
+	}
+	return nil
+}
+
+// usable reports why a new operation with world rank w cannot start: world finalized, or w gone.
+func (e *Engine) usable(c *Comm, op string, w, tag int) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return backend.Errorf(op, c.localOrAny(w), tagOrNone(tag), backend.ErrClosed, "world finalized")
+	}
+	if w >= 0 && e.peers[w].gone {
+		r := request{c: c, op: op, peer: w, tag: tag}
+		return e.peerErr(&r, w, nil)
+	}
+	return nil
+}
+
+func (c *Comm) sendErr(op string, w, tag int, cause error) error {
+	e := c.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := request{c: c, op: op, peer: w, tag: tag}
+	return e.peerErr(&r, w, cause)
+}
+
+// startRendezvous registers r as a send waiting for CTS and sends the RTS.
+func (c *Comm) startRendezvous(r *request, buf []byte, w, tag int) {
+	e := c.e
+	r.peer, r.tag, r.buf = w, tag, buf
+	e.mu.Lock()
+	if e.closed {
+		e.fail(r, backend.Errorf(r.op, c.local(w), tag, backend.ErrClosed, "world finalized"))
+		e.mu.Unlock()
+		return
+	}
+	if e.peers[w].gone {
+		e.fail(r, e.peerErr(r, w, nil))
+		e.mu.Unlock()
+		return
+	}
+	r.id = e.nextID
+	e.nextID++
+	r.state = stateWaitCTS
+	e.sends[r.id] = r
+	e.mu.Unlock()
+	err := e.t.Send(w, transport.Header{Kind: transport.RTS, Context: c.ctx, Tag: tag, Length: int64(len(buf)), ID: r.id}, nil)
+	if err != nil {
+		e.mu.Lock()
+		if e.sends[r.id] == r {
+			delete(e.sends, r.id)
+			e.fail(r, e.peerErr(r, w, err))
+		}
+		e.mu.Unlock()
+	}
+}
+
+// Isend implements backend.Backend.
+func (c *Comm) Isend(buf []byte, dest, tag int) (backend.Request, error) {
+	if err := c.check("Isend", dest, tag, false); err != nil {
+		return nil, err
+	}
+	w := c.group[dest]
+	if w == c.e.rank || len(buf) <= c.e.eager {
+		err := c.sendEager("Isend", buf, w, tag)
+		return c.e.doneRequest(c, "Isend", backend.Status{}, err), nil
+	}
+	r := c.e.newUserReq(c, kindSend, "Isend")
+	c.startRendezvous(r, buf, w, tag)
+	return userRequest{r}, nil
+}
+
+// Recv implements backend.Backend.
+func (c *Comm) Recv(ctx context.Context, buf []byte, source, tag int) (backend.Status, error) {
+	if err := c.check("Recv", source, tag, true); err != nil {
+		return backend.Status{}, err
+	}
+	r := c.e.getReq(c, kindRecv, "Recv")
+	r.buf = buf
+	c.post(r, source, tag)
+	st, err := r.wait(ctx)
+	putReq(r)
+	return st, err
+}
+
+// RecvAlloc implements backend.Backend.
+func (c *Comm) RecvAlloc(ctx context.Context, source, tag int) ([]byte, backend.Status, error) {
+	if err := c.check("Recv", source, tag, true); err != nil {
+		return nil, backend.Status{}, err
+	}
+	r := c.e.getReq(c, kindRecv, "Recv")
+	r.alloc = true
+	c.post(r, source, tag)
+	st, err := r.wait(ctx)
+	buf := r.buf
+	putReq(r)
+	return buf, st, err
+}
+
+// Irecv implements backend.Backend.
+func (c *Comm) Irecv(buf []byte, source, tag int) (backend.Request, error) {
+	if err := c.check("Irecv", source, tag, true); err != nil {
+		return nil, err
+	}
+	r := c.e.newUserReq(c, kindRecv, "Irecv")
+	r.buf = buf
+	c.post(r, source, tag)
+	return userRequest{r}, nil
+}
+
+// post matches receive r against the unexpected messages, or queues it.
+func (c *Comm) post(r *request, source, tag int) {
+	e := c.e
+	r.peer, r.tag = c.worldPeer(source), tag
+	e.mu.Lock()
+	if err := e.blocked(c, r); err != nil {
+		e.fail(r, err)
+		e.mu.Unlock()
+		return
+	}
+	q := e.queue(c.ctx)
+	m := q.unexpected.find(r.peer, r.tag)
+	if m == nil {
+		r.state = statePosted
+		q.posted.push(r)
+		e.mu.Unlock()
+		return
+	}
+	q.unexpected.remove(m)
+	if m.h.Kind == transport.RTS {
+		cts := e.matchRTS(r, m.h)
+		src := m.h.Source
+		e.releaseMessage(m)
+		e.mu.Unlock()
+		e.sendCTS(src, cts)
+		return
+	}
+	r.state = stateMatched
+	e.claim(r, m.h.Source, m.h.Tag, int(m.h.Length))
+	if m.complete {
+		e.deliver(m, r)
+	} else {
+		m.recv = r // the payload is still arriving; Complete delivers it
+	}
+	e.mu.Unlock()
+}
+
+// blocked reports why receive or probe r cannot wait: the world is closed, or the only rank
+// that could send is gone. A wildcard receive only fails if a member vanished (not finalized)
+// and no queued message matches; the caller checks the queue first for specific sources too,
+// since messages that arrived before a failure can still be received. Caller holds e.mu.
+func (e *Engine) blocked(c *Comm, r *request) error {
+	if e.closed {
+		return backend.Errorf(r.op, c.localOrAny(r.peer), tagOrNone(r.tag), backend.ErrClosed, "world finalized")
+	}
+	if e.queue(c.ctx).unexpected.find(r.peer, r.tag) != nil {
+		return nil
+	}
+	if r.peer >= 0 {
+		if e.peers[r.peer].gone {
+			return e.peerErr(r, r.peer, nil)
+		}
+		return nil
+	}
+	for _, w := range c.group {
+		if p := e.peers[w]; p.gone && !p.graceful {
+			return e.peerErr(r, w, nil)
+		}
+	}
+	return nil
+}
+
+// Probe implements backend.Backend.
+func (c *Comm) Probe(ctx context.Context, source, tag int) (backend.Status, error) {
+	if err := c.check("Probe", source, tag, true); err != nil {
+		return backend.Status{}, err
+	}
+	e := c.e
+	r := e.getReq(c, kindProbe, "Probe")
+	r.peer, r.tag = c.worldPeer(source), tag
+	e.mu.Lock()
+	q := e.queue(c.ctx)
+	if m := q.unexpected.find(r.peer, r.tag); m != nil {
+		st := backend.Status{Source: c.local(m.h.Source), Tag: m.h.Tag, Bytes: int(m.h.Length)}
+		e.mu.Unlock()
+		putReq(r)
+		return st, nil
+	}
+	if err := e.blocked(c, r); err != nil {
+		e.mu.Unlock()
+		putReq(r)
+		return backend.Status{}, err
+	}
+	r.state = statePosted
+	q.probes.push(r)
+	e.mu.Unlock()
+	st, err := r.wait(ctx)
+	putReq(r)
+	return st, err
+}
+
+// Iprobe implements backend.Backend.
+func (c *Comm) Iprobe(source, tag int) (backend.Status, bool, error) {
+	if err := c.check("Iprobe", source, tag, true); err != nil {
+		return backend.Status{}, false, err
+	}
+	e := c.e
+	peer := c.worldPeer(source)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if m := e.queue(c.ctx).unexpected.find(peer, tag); m != nil {
+		return backend.Status{Source: c.local(m.h.Source), Tag: m.h.Tag, Bytes: int(m.h.Length)}, true, nil
+	}
+	r := request{c: c, op: "Iprobe", peer: peer, tag: tag}
+	return backend.Status{}, false, e.blocked(c, &r)
+}

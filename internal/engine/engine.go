@@ -1,0 +1,396 @@
+// Package engine is gompi's Go-native message engine: MPI matching (context, source, tag, with
+// wildcards and non-overtaking order), the eager protocol for small messages and the rendezvous
+// protocol (RTS, CTS, Data) for large ones, peer-failure propagation, and communicator creation.
+// It runs over any transport.Transport (in-process or TCP) and implements backend.World, so the
+// same engine serves every Go-native backend; package comm wraps it.
+//
+// Receives read straight into the posted buffer whenever the receive was posted before the
+// payload arrived (always, for rendezvous messages); only eager messages that arrive before
+// their receive are copied twice, through a pooled unexpected-message buffer.
+package engine
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/transport"
+)
+
+const (
+	anySource = backend.AnySource
+	anyTag    = backend.AnyTag
+)
+
+// queues holds the matching state of one context id.
+type queues struct {
+	posted     reqList // posted receives, in posting order
+	probes     reqList // blocked probes
+	unexpected msgList // messages nobody has asked for yet, in arrival order
+}
+
+type peerState struct {
+	gone     bool
+	graceful bool  // it said Bye (finalized) rather than vanished
+	err      error // why it is gone
+}
+
+// Engine is one rank's message engine over one transport. All its communicators share it.
+//
+// mu guards every field below it, and the state of every request and message. It is never held
+// while calling into the transport (the in-process transport calls back into the peer's engine
+// synchronously, and may call this engine again for self-delivery).
+type Engine struct {
+	t     transport.Transport
+	rank  int
+	size  int
+	eager int
+
+	mu       sync.Mutex
+	queues   map[uint32]*queues
+	sends    map[uint64]*request // rendezvous sends waiting for CTS, by send id
+	rdvRecvs map[uint64]*request // receives that sent CTS and wait for Data, by receive id
+	nextID   uint64
+	usedCtx  map[uint32]bool // context ids taken by (or reserved for) communicators on this rank
+	peers    []peerState
+	closed   bool
+}
+
+// newEngine makes an engine and starts its transport.
+func newEngine(t transport.Transport) *Engine {
+	e := &Engine{
+		t:        t,
+		rank:     t.Rank(),
+		size:     t.Size(),
+		eager:    t.EagerLimit(),
+		queues:   make(map[uint32]*queues),
+		sends:    make(map[uint64]*request),
+		rdvRecvs: make(map[uint64]*request),
+		nextID:   1,
+		usedCtx:  map[uint32]bool{worldCtx: true},
+		peers:    make([]peerState, t.Size()),
+	}
+	t.Start(e)
+	return e
+}
+
+// queue returns the matching state of context ctx, creating it: messages for a communicator may
+// arrive before this rank has finished creating it. Caller holds e.mu.
+func (e *Engine) queue(ctx uint32) *queues {
+	q := e.queues[ctx]
+	if q == nil {
+		q = new(queues)
+		e.queues[ctx] = q
+	}
+	return q
+}
+
+// Arrive implements transport.Handler.
+func (e *Engine) Arrive(h transport.Header) ([]byte, any) {
+	switch h.Kind {
+	case transport.Eager:
+		return e.arriveEager(h)
+	case transport.RTS:
+		e.arriveRTS(h)
+	case transport.CTS:
+		e.arriveCTS(h)
+	case transport.Data:
+		return e.arriveData(h)
+	case transport.Cancel:
+		e.arriveCancel(h)
+	}
+	return nil, nil
+}
+
+func (e *Engine) arriveEager(h transport.Header) ([]byte, any) {
+	n := int(h.Length)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q := e.queue(h.Context)
+	if r := q.posted.find(h.Source, h.Tag); r != nil {
+		q.posted.remove(r)
+		r.state = stateMatched
+		return e.claim(r, h.Source, h.Tag, n), r
+	}
+	m := e.newMessage(h, n)
+	q.unexpected.push(m)
+	e.wakeProbes(q, m)
+	return m.buf, m
+}
+
+// claim records that receive r matched a message of n bytes from world rank src and returns
+// where the payload goes: r's buffer, a new one (alloc), or nil (truncation: discard it).
+// Caller holds e.mu.
+func (e *Engine) claim(r *request, src, tag, n int) []byte {
+	r.src = src
+	r.st = backend.Status{Source: r.c.local(src), Tag: tag, Bytes: n}
+	switch {
+	case r.alloc:
+		r.buf = make([]byte, n)
+	case n > len(r.buf):
+		r.err = &backend.Error{Op: r.op, Peer: r.st.Source, Tag: tag, Size: n, Limit: len(r.buf), Err: backend.ErrTruncated}
+		return nil
+	}
+	return r.buf[:n]
+}
+
+func (e *Engine) arriveRTS(h transport.Header) {
+	e.mu.Lock()
+	q := e.queue(h.Context)
+	r := q.posted.find(h.Source, h.Tag)
+	if r == nil {
+		m := e.newMessage(h, 0)
+		m.complete = true
+		q.unexpected.push(m)
+		e.wakeProbes(q, m)
+		e.mu.Unlock()
+		return
+	}
+	q.posted.remove(r)
+	cts := e.matchRTS(r, h)
+	e.mu.Unlock()
+	// Never write from the transport's delivery path: the reader of a TCP connection that
+	// blocks on a write can deadlock with its peer doing the same.
+	go e.sendCTS(h.Source, cts)
+}
+
+// matchRTS matches receive r with the announced message h and returns the CTS to send back.
+// Caller holds e.mu.
+func (e *Engine) matchRTS(r *request, h transport.Header) transport.Header {
+	cts := transport.Header{Kind: transport.CTS, Context: h.Context, Tag: h.Tag, ID: h.ID}
+	if e.claim(r, h.Source, h.Tag, int(h.Length)) == nil && h.Length > 0 {
+		cts.Flags = transport.FlagReject
+		e.finish(r) // truncated: claim set the error
+		return cts
+	}
+	r.id = e.nextID
+	e.nextID++
+	r.sendID = h.ID
+	r.state = stateMatched
+	cts.Aux = r.id
+	e.rdvRecvs[r.id] = r
+	return cts
+}
+
+// sendCTS answers an RTS from world rank peer; if the sender is unreachable, the receive that
+// waits for the payload fails. (A rejecting CTS belongs to a receive that already finished,
+// and which may already be reused: only the id in the header identifies it.)
+func (e *Engine) sendCTS(peer int, cts transport.Header) {
+	if err := e.t.Send(peer, cts, nil); err != nil && cts.Flags&transport.FlagReject == 0 {
+		e.mu.Lock()
+		if r := e.rdvRecvs[cts.Aux]; r != nil {
+			delete(e.rdvRecvs, cts.Aux)
+			e.fail(r, e.peerErr(r, peer, err))
+		}
+		e.mu.Unlock()
+	}
+}
+
+func (e *Engine) arriveCTS(h transport.Header) {
+	e.mu.Lock()
+	r := e.sends[h.ID]
+	if r == nil || r.peer != h.Source {
+		e.mu.Unlock() // the send was withdrawn; the receiver has been told
+		return
+	}
+	delete(e.sends, h.ID)
+	if h.Flags&transport.FlagReject != 0 {
+		e.finish(r) // the receiver reported truncation on its side; the send is complete
+		e.mu.Unlock()
+		return
+	}
+	r.state = stateMatched
+	e.mu.Unlock()
+	go e.sendData(r, h.Aux)
+}
+
+// sendData sends the payload of a rendezvous send once the receiver is ready for it.
+func (e *Engine) sendData(r *request, recvID uint64) {
+	err := e.t.Send(r.peer, transport.Header{Kind: transport.Data, Context: r.c.ctx, Tag: r.tag, Length: int64(len(r.buf)), Aux: recvID}, r.buf)
+	e.mu.Lock()
+	if err != nil {
+		e.fail(r, e.peerErr(r, r.peer, err))
+	} else {
+		e.finish(r)
+	}
+	e.mu.Unlock()
+}
+
+func (e *Engine) arriveData(h transport.Header) ([]byte, any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.rdvRecvs[h.Aux]
+	if r == nil || r.src != h.Source || int(h.Length) != r.st.Bytes {
+		return nil, nil // the receive failed meanwhile; drop the payload
+	}
+	delete(e.rdvRecvs, h.Aux)
+	return r.buf[:h.Length], r
+}
+
+func (e *Engine) arriveCancel(h transport.Header) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q := e.queue(h.Context)
+	for m := q.unexpected.head; m != nil; m = m.next {
+		if m.h.Kind == transport.RTS && m.h.Source == h.Source && m.h.ID == h.ID {
+			q.unexpected.remove(m)
+			e.releaseMessage(m)
+			return
+		}
+	}
+	for id, r := range e.rdvRecvs {
+		if r.src == h.Source && r.sendID == h.ID {
+			delete(e.rdvRecvs, id)
+			e.fail(r, &backend.Error{Op: r.op, Peer: r.st.Source, Tag: r.st.Tag, Size: r.st.Bytes, Limit: -1,
+				Msg: "the sender withdrew the message", Err: backend.ErrCanceled})
+			return
+		}
+	}
+}
+
+// Complete implements transport.Handler.
+func (e *Engine) Complete(h transport.Header, cookie any, err error) {
+	switch c := cookie.(type) {
+	case *request:
+		e.mu.Lock()
+		if err != nil {
+			e.fail(c, e.peerErr(c, h.Source, err))
+		} else {
+			e.finish(c)
+		}
+		e.mu.Unlock()
+	case *message:
+		e.mu.Lock()
+		c.complete = true
+		c.failed = err
+		if r := c.recv; r != nil {
+			e.deliver(c, r)
+		} else if err != nil {
+			e.queue(c.h.Context).unexpected.remove(c)
+			e.releaseMessage(c)
+		}
+		e.mu.Unlock()
+	}
+}
+
+// deliver hands the complete eager message m to receive r, which already claimed it, and
+// finishes r. Caller holds e.mu.
+func (e *Engine) deliver(m *message, r *request) {
+	if m.failed != nil {
+		e.fail(r, e.peerErr(r, m.h.Source, m.failed))
+	} else {
+		if r.err == nil {
+			copy(r.buf, m.buf)
+		}
+		e.finish(r)
+	}
+	e.releaseMessage(m)
+}
+
+// wakeProbes finishes the blocked probes that message m matches. Caller holds e.mu.
+func (e *Engine) wakeProbes(q *queues, m *message) {
+	for r := q.probes.head; r != nil; {
+		next := r.next
+		if matches(r.peer, r.tag, m.h.Source, m.h.Tag) {
+			q.probes.remove(r)
+			r.st = backend.Status{Source: r.c.local(m.h.Source), Tag: m.h.Tag, Bytes: int(m.h.Length)}
+			e.finish(r)
+		}
+		r = next
+	}
+}
+
+// PeerFailed implements transport.Handler: every operation that waits on peer fails. Receives
+// and probes from any source fail too when the peer vanished (it might have been the sender),
+// but not when it finalized on purpose.
+func (e *Engine) PeerFailed(peer int, graceful bool, cause error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.peers[peer].gone {
+		return
+	}
+	e.peers[peer] = peerState{gone: true, graceful: graceful, err: cause}
+	hit := func(r *request) bool {
+		if r.peer == peer {
+			return true
+		}
+		return r.peer == anySource && !graceful && r.c.contains(peer)
+	}
+	for _, q := range e.queues {
+		for _, l := range []*reqList{&q.posted, &q.probes} {
+			for r := l.head; r != nil; {
+				next := r.next
+				if hit(r) {
+					l.remove(r)
+					e.fail(r, e.peerErr(r, peer, nil))
+				}
+				r = next
+			}
+		}
+	}
+	for id, r := range e.sends {
+		if r.peer == peer {
+			delete(e.sends, id)
+			e.fail(r, e.peerErr(r, peer, nil))
+		}
+	}
+	for id, r := range e.rdvRecvs {
+		if r.src == peer {
+			delete(e.rdvRecvs, id)
+			e.fail(r, e.peerErr(r, peer, nil))
+		}
+	}
+}
+
+// peerErr describes the failure of r because world rank peer is gone. Caller holds e.mu, or
+// passes the transport's error as cause.
+func (e *Engine) peerErr(r *request, peer int, cause error) error {
+	local := r.c.local(peer)
+	if cause == nil && peer >= 0 && peer < len(e.peers) {
+		cause = e.peers[peer].err
+	}
+	what := fmt.Sprintf("rank %d failed", local)
+	if peer >= 0 && peer < len(e.peers) && e.peers[peer].graceful {
+		what = fmt.Sprintf("rank %d finalized and left", local)
+	}
+	if cause != nil {
+		what += ": " + cause.Error()
+	}
+	return &backend.Error{Op: r.op, Peer: r.c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1, Msg: what, Err: backend.ErrPeerFailed}
+}
+
+func tagOrNone(tag int) int {
+	if tag < 0 {
+		return -1
+	}
+	return tag
+}
+
+// Finalize implements backend.World.
+func (e *Engine) finalize() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	closed := func(r *request) error {
+		return &backend.Error{Op: r.op, Peer: r.c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1, Msg: "world finalized", Err: backend.ErrClosed}
+	}
+	for _, q := range e.queues {
+		for _, l := range []*reqList{&q.posted, &q.probes} {
+			for r := l.head; r != nil; {
+				next := r.next
+				l.remove(r)
+				e.fail(r, closed(r))
+				r = next
+			}
+		}
+	}
+	for id, r := range e.sends {
+		delete(e.sends, id)
+		e.fail(r, closed(r))
+	}
+	e.mu.Unlock()
+	return e.t.Close()
+}

@@ -1,0 +1,193 @@
+package engine
+
+import (
+	"context"
+	"sync"
+
+	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/transport"
+)
+
+type reqKind uint8
+
+const (
+	kindSend reqKind = iota
+	kindRecv
+	kindProbe
+)
+
+// reqState says where a request is; it changes only under Engine.mu.
+type reqState uint8
+
+const (
+	stateNew     reqState = iota
+	statePosted           // in a queue's posted or probes list: cancellable
+	stateWaitCTS          // a rendezvous send in Engine.sends: cancellable
+	stateMatched          // matched, payload under way: not cancellable, ends in bounded time
+	stateDone             // finished; st and err are final
+)
+
+// request is one send, receive or probe. Blocking calls take one from a pool and return it when
+// done (so steady-state Send/Recv allocate nothing); nonblocking calls hand it to the user.
+type request struct {
+	e      *Engine
+	c      *Comm
+	kind   reqKind
+	user   bool // owned by a user Request: done is closed, not signalled, and it is never pooled
+	op     string
+	peer   int // world rank asked for, or anySource
+	src    int // world rank actually matched (receives)
+	tag    int
+	buf    []byte
+	alloc  bool   // receive allocates a buffer the size of the message
+	id     uint64 // rendezvous id: send id for sends, receive id for receives
+	sendID uint64 // for a receive matched to an RTS: the sender's id
+
+	state reqState
+	st    backend.Status
+	err   error
+	done  chan struct{}
+
+	next, prev *request
+}
+
+var reqPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+
+func (e *Engine) getReq(c *Comm, kind reqKind, op string) *request {
+	r := reqPool.Get().(*request)
+	r.e, r.c, r.kind, r.op = e, c, kind, op
+	return r
+}
+
+func putReq(r *request) {
+	done := r.done
+	*r = request{done: done}
+	reqPool.Put(r)
+}
+
+func (e *Engine) newUserReq(c *Comm, kind reqKind, op string) *request {
+	return &request{e: e, c: c, kind: kind, op: op, user: true, done: make(chan struct{})}
+}
+
+// finish completes r with its current st and err. Caller holds e.mu. Signalling never blocks
+// (a closed channel, or one token into a channel of capacity one), so it is done under the lock.
+func (e *Engine) finish(r *request) {
+	if r.state == stateDone {
+		return
+	}
+	r.state = stateDone
+	if r.user {
+		close(r.done)
+	} else {
+		r.done <- struct{}{}
+	}
+}
+
+// fail completes r with err unless it already finished. Caller holds e.mu.
+func (e *Engine) fail(r *request, err error) {
+	if r.state == stateDone {
+		return
+	}
+	if r.err == nil {
+		r.err = err
+	}
+	e.finish(r)
+}
+
+// wait blocks until r is done. If ctx ends while r can still be withdrawn, r is withdrawn and
+// finishes with an error wrapping ctx.Err().
+func (r *request) wait(ctx context.Context) (backend.Status, error) {
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		r.e.cancel(r, ctx.Err())
+		<-r.done
+	}
+	return r.st, r.err
+}
+
+// cancel withdraws r if it has not matched yet.
+func (e *Engine) cancel(r *request, cause error) {
+	e.mu.Lock()
+	var bye *transport.Header
+	switch r.state {
+	case statePosted:
+		q := e.queue(r.c.ctx)
+		if r.kind == kindProbe {
+			q.probes.remove(r)
+		} else {
+			q.posted.remove(r)
+		}
+		e.fail(r, e.cancelErr(r, cause))
+	case stateWaitCTS:
+		delete(e.sends, r.id)
+		e.fail(r, e.cancelErr(r, cause))
+		bye = &transport.Header{Kind: transport.Cancel, Context: r.c.ctx, Tag: r.tag, ID: r.id}
+	}
+	e.mu.Unlock()
+	if bye != nil {
+		// Tell the receiver to drop the RTS; if the peer is gone there is nobody to tell.
+		_ = e.t.Send(r.peer, *bye, nil)
+	}
+}
+
+func (e *Engine) cancelErr(r *request, cause error) error {
+	return &backend.Error{Op: r.op, Peer: r.c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1,
+		Msg: "withdrawn before a peer matched it", Err: cause}
+}
+
+// userRequest adapts a request to backend.Request.
+type userRequest struct{ r *request }
+
+func (u userRequest) Wait(ctx context.Context) (backend.Status, error) { return u.r.wait(ctx) }
+
+func (u userRequest) Test() (backend.Status, bool, error) {
+	select {
+	case <-u.r.done:
+		return u.r.st, true, u.r.err
+	default:
+		return backend.Status{}, false, nil
+	}
+}
+
+func (u userRequest) Done() <-chan struct{} { return u.r.done }
+
+// doneRequest is a request that completed at once (an eager send, or a failed start).
+func (e *Engine) doneRequest(c *Comm, op string, st backend.Status, err error) backend.Request {
+	r := e.newUserReq(c, kindSend, op)
+	r.st, r.err, r.state = st, err, stateDone
+	close(r.done)
+	return userRequest{r}
+}
+
+// message is an unexpected message: it arrived before any receive matched it.
+type message struct {
+	h          transport.Header // Source is a world rank
+	buf        []byte           // eager payload (len h.Length); nil for an RTS
+	complete   bool             // payload fully arrived
+	failed     error            // the payload could not be read
+	recv       *request         // receive that claimed it before it was complete
+	next, prev *message
+}
+
+var msgPool = sync.Pool{New: func() any { return new(message) }}
+
+func (e *Engine) newMessage(h transport.Header, n int) *message {
+	m := msgPool.Get().(*message)
+	m.h = h
+	if cap(m.buf) >= n {
+		m.buf = m.buf[:n]
+	} else {
+		m.buf = make([]byte, n)
+	}
+	return m
+}
+
+func (e *Engine) releaseMessage(m *message) {
+	buf := m.buf[:0]
+	if cap(buf) > e.eager {
+		buf = nil // keep only eager-sized buffers around
+	}
+	*m = message{buf: buf}
+	msgPool.Put(m)
+}

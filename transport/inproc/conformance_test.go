@@ -1,0 +1,20 @@
+package inproc_test
+
+import (
+	"testing"
+
+	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/comm/commtest"
+	"github.com/gompi/gompi/transport/inproc"
+)
+
+func TestConformance(t *testing.T) {
+	commtest.RunJobs(t, inproc.Run, []int{1, 2, 3, 5, 8}, commtest.World, commtest.Dup, commtest.Split)
+}
+
+// TestConformanceSmallEager runs the suite with a 256-byte eager limit, so that most messages
+// take the rendezvous path.
+func TestConformanceSmallEager(t *testing.T) {
+	start := func(n int, f func(*comm.Comm) error) error { return inproc.RunWithEagerLimit(n, 256, f) }
+	commtest.RunJobs(t, start, []int{2, 3})
+}

@@ -1,0 +1,106 @@
+// Package transport defines the small interface the Go engine (internal/engine) needs from a way
+// of moving framed bytes between the ranks of a job: in-process (transport/inproc) or over TCP
+// (transport/tcp). Matching, eager and rendezvous protocols live in the engine, written once;
+// a transport only delivers frames, in order, per pair of ranks.
+package transport
+
+import "fmt"
+
+// Kind is the type of a frame.
+type Kind uint8
+
+// Frame kinds. The numbers are part of the TCP wire format (docs/PROTOCOL.md).
+const (
+	// Eager carries a whole message.
+	Eager Kind = 1
+	// RTS (request to send) announces a large message of Length bytes; no payload.
+	RTS Kind = 2
+	// CTS (clear to send) answers an RTS: ID is the sender's send id, Aux the receiver's
+	// receive id. Flags may carry FlagReject when the receiver will not take the payload.
+	CTS Kind = 3
+	// Data carries the payload of a large message; Aux is the receiver's receive id.
+	Data Kind = 4
+	// Cancel withdraws an RTS whose sender gave up waiting (ID is the send id).
+	Cancel Kind = 5
+	// Bye says the sender leaves on purpose; a connection closed after it is no failure.
+	Bye Kind = 6
+)
+
+// FlagReject, on a CTS, tells the sender the receiver will not read the payload (truncation):
+// the send completes without sending Data.
+const FlagReject uint16 = 1
+
+func (k Kind) String() string {
+	switch k {
+	case Eager:
+		return "Eager"
+	case RTS:
+		return "RTS"
+	case CTS:
+		return "CTS"
+	case Data:
+		return "Data"
+	case Cancel:
+		return "Cancel"
+	case Bye:
+		return "Bye"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Valid reports whether k is a known frame kind.
+func (k Kind) Valid() bool { return k >= Eager && k <= Bye }
+
+// Header is the fixed part of every frame.
+type Header struct {
+	Kind    Kind
+	Flags   uint16
+	Context uint32 // matching context of the communicator
+	Source  int    // sender's rank in the world (set by the transport on arrival)
+	Tag     int
+	Length  int64  // payload length (Eager, Data) or announced message length (RTS)
+	ID      uint64 // sender-side id (RTS, CTS, Cancel)
+	Aux     uint64 // receiver-side id (CTS, Data)
+}
+
+// PayloadLen is the number of payload bytes that follow the header on the wire.
+func (h *Header) PayloadLen() int64 {
+	if h.Kind == Eager || h.Kind == Data {
+		return h.Length
+	}
+	return 0
+}
+
+// Handler receives the frames a transport delivers. The engine implements it.
+//
+// For each frame, the transport calls Arrive with the header (Source set to the sending rank);
+// Arrive returns the buffer the payload must be read into (exactly PayloadLen bytes, or nil to
+// discard the payload) and a cookie. After the payload is in place (or could not be read, err
+// non-nil), the transport calls Complete with the same header and cookie. Calls for frames from
+// one peer are made in the order the frames were sent.
+type Handler interface {
+	Arrive(h Header) (dst []byte, cookie any)
+	Complete(h Header, cookie any, err error)
+	// PeerFailed reports that peer is gone: graceful is true when it said Bye first.
+	PeerFailed(peer int, graceful bool, err error)
+}
+
+// Transport moves frames between the ranks of one job.
+//
+// Send is safe for concurrent use; frames sent to one peer by one goroutine arrive in order.
+// Send returns once payload may be reused by the caller. Handler methods are never called with
+// a lock of the caller's held, but may be called from inside Send (the in-process transport
+// delivers synchronously), so a handler must not call Send while holding its own lock.
+type Transport interface {
+	Rank() int
+	Size() int
+	// Start begins delivering incoming frames to h. It is called once, before any Send.
+	Start(h Handler)
+	// Send sends one frame to peer (which may not be the caller's own rank). For Eager and
+	// Data frames, len(payload) must equal h.Length.
+	Send(peer int, h Header, payload []byte) error
+	// EagerLimit is the largest message the engine should send eagerly over this transport.
+	EagerLimit() int
+	// Close says Bye to every peer and releases the transport's resources.
+	Close() error
+}
