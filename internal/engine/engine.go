@@ -148,9 +148,15 @@ func (e *Engine) arriveRTS(h transport.Header) {
 	}
 	q.posted.remove(r)
 	cts := e.matchRTS(r, h)
-	e.mu.Unlock()
 	// Never write from the transport's delivery path: the reader of a TCP connection that
-	// blocks on a write can deadlock with its peer doing the same.
+	// blocks on a write can deadlock with its peer doing the same. A blocked receiver sends the
+	// CTS itself; otherwise a goroutine does.
+	if !r.user && cts.Flags&transport.FlagReject == 0 {
+		e.handOff(r, todoCTS, h.Source, cts)
+		e.mu.Unlock()
+		return
+	}
+	e.mu.Unlock()
 	go e.sendCTS(h.Source, cts)
 }
 
@@ -200,6 +206,11 @@ func (e *Engine) arriveCTS(h transport.Header) {
 		return
 	}
 	r.state = stateMatched
+	if !r.user {
+		e.handOff(r, todoData, r.peer, h) // the blocked sender sends its payload itself
+		e.mu.Unlock()
+		return
+	}
 	e.mu.Unlock()
 	go e.sendData(r, h.Aux)
 }

@@ -8,6 +8,14 @@ import (
 	"github.com/gompi/gompi/transport"
 )
 
+type todo uint8
+
+const (
+	todoNone todo = iota
+	todoCTS
+	todoData
+)
+
 type reqKind uint8
 
 const (
@@ -48,6 +56,13 @@ type request struct {
 	err   error
 	done  chan struct{}
 
+	// Work handed to the goroutine blocked in wait (pooled requests only), so that a blocking
+	// rendezvous needs no goroutine of its own: send a CTS, or send the payload.
+	todo      todo
+	todoHdr   transport.Header
+	todoPeer  int
+	signalled bool // a token is in done and the owner has not taken it yet
+
 	next, prev *request
 }
 
@@ -70,17 +85,33 @@ func (e *Engine) newUserReq(c *Comm, kind reqKind, op string) *request {
 }
 
 // finish completes r with its current st and err. Caller holds e.mu. Signalling never blocks
-// (a closed channel, or one token into a channel of capacity one), so it is done under the lock.
+// (a closed channel, or at most one token in a channel of capacity one), so it is done under
+// the lock.
 func (e *Engine) finish(r *request) {
 	if r.state == stateDone {
 		return
 	}
 	r.state = stateDone
+	r.todo = todoNone
 	if r.user {
 		close(r.done)
 	} else {
+		e.notify(r)
+	}
+}
+
+// notify wakes the owner of pooled request r. Caller holds e.mu.
+func (e *Engine) notify(r *request) {
+	if !r.signalled {
+		r.signalled = true
 		r.done <- struct{}{}
 	}
+}
+
+// handOff gives the owner of pooled request r a message to send on its behalf. Caller holds e.mu.
+func (e *Engine) handOff(r *request, t todo, peer int, h transport.Header) {
+	r.todo, r.todoPeer, r.todoHdr = t, peer, h
+	e.notify(r)
 }
 
 // fail completes r with err unless it already finished. Caller holds e.mu.
@@ -96,14 +127,37 @@ func (e *Engine) fail(r *request, err error) {
 
 // wait blocks until r is done. If ctx ends while r can still be withdrawn, r is withdrawn and
 // finishes with an error wrapping ctx.Err().
+// The owner of a pooled request also does the work handed to it (handOff) while it waits.
 func (r *request) wait(ctx context.Context) (backend.Status, error) {
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		r.e.cancel(r, ctx.Err())
-		<-r.done
+	e := r.e
+	ctxDone := ctx.Done()
+	for {
+		select {
+		case <-r.done:
+		case <-ctxDone:
+			e.cancel(r, ctx.Err())
+			ctxDone = nil
+			continue
+		}
+		if r.user {
+			return r.st, r.err
+		}
+		e.mu.Lock()
+		r.signalled = false
+		t, peer, h := r.todo, r.todoPeer, r.todoHdr
+		r.todo = todoNone
+		done := r.state == stateDone
+		e.mu.Unlock()
+		if done {
+			return r.st, r.err
+		}
+		switch t {
+		case todoCTS:
+			e.sendCTS(peer, h)
+		case todoData:
+			e.sendData(r, h.Aux)
+		}
 	}
-	return r.st, r.err
 }
 
 // cancel withdraws r if it has not matched yet.

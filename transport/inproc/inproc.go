@@ -127,32 +127,7 @@ func RunWithEagerLimit(n, eagerLimit int, f func(c *comm.Comm) error) error {
 	for i, t := range ts {
 		worlds[i] = engine.NewWorld(t)
 	}
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := runRank(worlds[i], f)
-			if err != nil {
-				errs[i] = fmt.Errorf("rank %d: %w", i, err)
-				ts[i].(*end).fail(err)
-				return
-			}
-			if ferr := worlds[i].Finalize(); ferr != nil {
-				errs[i] = fmt.Errorf("rank %d: finalize: %w", i, ferr)
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-func runRank(w *engine.World, f func(c *comm.Comm) error) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
-		}
-	}()
-	return f(comm.New(w))
+	return engine.RunRanks(worlds,
+		func(w *engine.World) error { return f(comm.New(w)) },
+		func(rank int, err error) { ts[rank].(*end).fail(err) })
 }

@@ -1,0 +1,23 @@
+package tcp_test
+
+import (
+	"testing"
+
+	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/comm/commtest"
+	"github.com/gompi/gompi/transport/tcp"
+	"github.com/gompi/gompi/transport/tcp/tcptest"
+)
+
+func TestConformance(t *testing.T) {
+	commtest.RunJobs(t, tcptest.Run, []int{1, 2, 3, 5, 8}, commtest.World, commtest.Dup, commtest.Split)
+}
+
+// TestConformanceSmallEager runs the suite with a 256-byte eager limit, so that most messages
+// take the rendezvous path over the wire.
+func TestConformanceSmallEager(t *testing.T) {
+	start := func(n int, f func(*comm.Comm) error) error {
+		return tcptest.RunConfig(n, tcp.Config{EagerLimit: 256}, f)
+	}
+	commtest.RunJobs(t, start, []int{2, 3})
+}

@@ -1,0 +1,445 @@
+// Package tcp is gompi's default transport: ranks are processes, joined by one TCP connection
+// per pair. At startup each rank listens on an ephemeral port (loopback only unless the launcher
+// says otherwise), publishes its address in the launcher's bootstrap store, and connects to
+// every lower rank while accepting every higher one; each connection begins with a handshake
+// that proves both sides know the job secret (handshake.go). Then one reader goroutine per
+// connection decodes frames (frame.go) and hands them to the engine, reading each payload
+// straight into the buffer the engine names; senders write header and payload with one
+// vectored write.
+package tcp
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gompi/gompi/bootstrap"
+	"github.com/gompi/gompi/transport"
+)
+
+// DefaultEagerLimit is the largest message sent eagerly; larger ones use the rendezvous
+// protocol (RTS, CTS, Data) so that their payload lands directly in the receive buffer and a
+// sender cannot flood a receiver's memory. OpenMPI's TCP path switches at 64 KiB too
+// (../shared/PERF-NOTES.md); docs/PROTOCOL.md has our measurement.
+const DefaultEagerLimit = 64 << 10
+
+// Config configures a Transport. Zero values take the documented defaults.
+type Config struct {
+	Rank, Size int
+	JobID      []byte          // 16 bytes naming the job; shorter or longer ids are hashed into 16
+	Secret     []byte          // the job secret; must not be empty
+	Store      bootstrap.Store // where ranks publish and look up addresses
+	// Host is the address to listen on. Default "127.0.0.1": single-host jobs never listen
+	// beyond loopback.
+	Host string
+	// EagerLimit is DefaultEagerLimit when zero. All ranks must use the same value.
+	EagerLimit int
+	// ConnectTimeout bounds how long New waits for all peers (default 60s).
+	ConnectTimeout time.Duration
+	// HandshakeTimeout bounds one handshake (default 10s), so a silent stranger cannot stall a rank.
+	HandshakeTimeout time.Duration
+	// FinalizeTimeout bounds how long Close waits for peers to close their side (default 30s).
+	FinalizeTimeout time.Duration
+	// Logf reports refused connections; default: a line on standard error.
+	Logf func(format string, args ...any)
+}
+
+func (c *Config) setDefaults() error {
+	if c.Size < 1 || c.Rank < 0 || c.Rank >= c.Size {
+		return fmt.Errorf("tcp: rank %d of %d is invalid", c.Rank, c.Size)
+	}
+	if len(c.Secret) == 0 {
+		return errors.New("tcp: empty job secret")
+	}
+	if c.Store == nil && c.Size > 1 {
+		return errors.New("tcp: no bootstrap store")
+	}
+	if len(c.JobID) != jobIDSize {
+		id := make([]byte, jobIDSize)
+		copy(id, c.JobID)
+		c.JobID = id
+	}
+	if c.Host == "" {
+		c.Host = "127.0.0.1"
+	}
+	if c.EagerLimit <= 0 {
+		c.EagerLimit = DefaultEagerLimit
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = 60 * time.Second
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = 10 * time.Second
+	}
+	if c.FinalizeTimeout <= 0 {
+		c.FinalizeTimeout = 30 * time.Second
+	}
+	if c.Logf == nil {
+		rank := c.Rank
+		c.Logf = func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "gompi: rank %d: "+format+"\n", append([]any{rank}, args...)...)
+		}
+	}
+	return nil
+}
+
+// Transport is one rank's set of TCP connections. It implements transport.Transport and is safe
+// for concurrent use.
+type Transport struct {
+	cfg   Config
+	conns []*conn // by peer rank; nil at the own rank
+	ln    net.Listener
+	wg    sync.WaitGroup // reader goroutines
+
+	closeOnce sync.Once
+}
+
+// conn is the connection to one peer.
+type conn struct {
+	peer int
+	c    *net.TCPConn
+	r    *bufio.Reader
+
+	wmu  sync.Mutex // guards the fields below and serializes writes (one frame at a time)
+	hdr  [headerSize]byte
+	bufs [2][]byte
+	nb   net.Buffers
+	bye  bool // we said Bye; no more frames
+
+	gotBye bool // set by the reader only
+}
+
+func addrKey(rank int) string { return "gompi/addr/" + strconv.Itoa(rank) }
+
+// New listens, publishes its address, and connects to every peer. It returns when all
+// connections are up, or with an error naming the ranks it could not reach.
+func New(ctx context.Context, cfg Config) (*Transport, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	t := &Transport{cfg: cfg, conns: make([]*conn, cfg.Size)}
+	if cfg.Size == 1 {
+		return t, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, "0"))
+	if err != nil {
+		return nil, fmt.Errorf("tcp: rank %d: listen on %s: %w", cfg.Rank, cfg.Host, err)
+	}
+	t.ln = ln
+	if err := cfg.Store.Set(ctx, addrKey(cfg.Rank), []byte(ln.Addr().String())); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("tcp: rank %d: publish address: %w", cfg.Rank, err)
+	}
+
+	type result struct {
+		peer int
+		c    *net.TCPConn
+		err  error
+	}
+	results := make(chan result, cfg.Size)
+	higher := cfg.Size - 1 - cfg.Rank
+	go t.acceptLoop(ctx, higher, func(peer int, c *net.TCPConn) { results <- result{peer: peer, c: c} })
+	for p := 0; p < cfg.Rank; p++ {
+		go func() {
+			c, err := t.dial(ctx, p)
+			results <- result{peer: p, c: c, err: err}
+		}()
+	}
+	var errs []error
+	for got := 0; got < cfg.Size-1; {
+		select {
+		case r := <-results:
+			got++
+			if r.err != nil {
+				errs = append(errs, r.err)
+				continue
+			}
+			t.conns[r.peer] = newConn(r.peer, r.c)
+		case <-ctx.Done():
+			var missing []int
+			for p, c := range t.conns {
+				if c == nil && p != cfg.Rank {
+					missing = append(missing, p)
+				}
+			}
+			errs = append(errs, fmt.Errorf("tcp: rank %d: no connection from ranks %v: %w", cfg.Rank, missing, ctx.Err()))
+			got = cfg.Size // stop waiting
+		}
+	}
+	ln.Close()
+	if len(errs) > 0 {
+		for _, c := range t.conns {
+			if c != nil {
+				c.c.Close()
+			}
+		}
+		return nil, errors.Join(errs...)
+	}
+	return t, nil
+}
+
+func newConn(peer int, c *net.TCPConn) *conn {
+	c.SetNoDelay(true)
+	return &conn{peer: peer, c: c, r: bufio.NewReaderSize(c, 64<<10)}
+}
+
+// acceptLoop accepts until want peers have passed the handshake or ctx ends. Connections that
+// fail the handshake are logged and closed; the job goes on.
+func (t *Transport) acceptLoop(ctx context.Context, want int, found func(int, *net.TCPConn)) {
+	var mu sync.Mutex
+	seen := map[int]bool{}
+	go func() { <-ctx.Done(); t.ln.Close() }()
+	for {
+		mu.Lock()
+		done := len(seen) == want
+		mu.Unlock()
+		if done {
+			return
+		}
+		nc, err := t.ln.Accept()
+		if err != nil {
+			return // listener closed: New has all it needs, or gave up
+		}
+		go func() {
+			peer, err := acceptHandshake(nc, t.cfg.Secret, t.cfg.JobID, t.cfg.Rank, t.cfg.Size, t.cfg.HandshakeTimeout)
+			if err == nil {
+				mu.Lock()
+				if seen[peer] {
+					err = fmt.Errorf("%w: rank %d is already connected", errHandshake, peer)
+				} else {
+					seen[peer] = true
+				}
+				mu.Unlock()
+			}
+			if err != nil {
+				t.cfg.Logf("refused connection from %s: %v", nc.RemoteAddr(), err)
+				nc.Close()
+				return
+			}
+			found(peer, nc.(*net.TCPConn))
+		}()
+	}
+}
+
+// dial connects to the lower rank p, retrying while p is not yet listening.
+func (t *Transport) dial(ctx context.Context, p int) (*net.TCPConn, error) {
+	addr, err := t.cfg.Store.Get(ctx, addrKey(p))
+	if err != nil {
+		return nil, fmt.Errorf("tcp: rank %d: look up rank %d: %w", t.cfg.Rank, p, err)
+	}
+	var d net.Dialer
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+		nc, err := d.DialContext(ctx, "tcp", string(addr))
+		if err == nil {
+			if err = dialHandshake(nc, t.cfg.Secret, t.cfg.JobID, t.cfg.Rank, p, t.cfg.HandshakeTimeout); err == nil {
+				return nc.(*net.TCPConn), nil
+			}
+			nc.Close()
+			return nil, fmt.Errorf("tcp: rank %d: connect to rank %d at %s: %w", t.cfg.Rank, p, addr, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("tcp: rank %d: connect to rank %d at %s: %w", t.cfg.Rank, p, addr, err)
+		case <-time.After(delay):
+		}
+	}
+}
+
+// Rank implements transport.Transport.
+func (t *Transport) Rank() int { return t.cfg.Rank }
+
+// Size implements transport.Transport.
+func (t *Transport) Size() int { return t.cfg.Size }
+
+// EagerLimit implements transport.Transport.
+func (t *Transport) EagerLimit() int { return t.cfg.EagerLimit }
+
+// Start implements transport.Transport: one reader goroutine per connection.
+func (t *Transport) Start(h transport.Handler) {
+	for _, c := range t.conns {
+		if c != nil {
+			t.wg.Add(1)
+			go t.readLoop(c, h)
+		}
+	}
+}
+
+// readLoop decodes frames from one peer until the connection ends. A connection that ends
+// without a Bye, or with a malformed frame, means the peer failed.
+func (t *Transport) readLoop(c *conn, h transport.Handler) {
+	defer t.wg.Done()
+	var hb [headerSize]byte
+	var err error
+	for {
+		var hdr transport.Header
+		hdr, err = readHeader(c.r, &hb, t.cfg.EagerLimit)
+		if err != nil {
+			break
+		}
+		if hdr.Kind == transport.Bye {
+			c.gotBye = true
+			h.PeerFailed(c.peer, true, nil)
+			continue
+		}
+		hdr.Source = c.peer
+		dst, cookie := h.Arrive(hdr)
+		n := hdr.PayloadLen()
+		var perr error
+		if dst == nil && n > 0 {
+			_, perr = io.CopyN(io.Discard, c.r, n)
+		} else if n > 0 {
+			_, perr = io.ReadFull(c.r, dst[:n])
+		}
+		if perr == io.EOF {
+			perr = io.ErrUnexpectedEOF
+		}
+		h.Complete(hdr, cookie, perr)
+		if perr != nil {
+			err = perr
+			break
+		}
+	}
+	if !c.gotBye {
+		if err == io.EOF {
+			err = errors.New("connection closed without goodbye")
+		}
+		h.PeerFailed(c.peer, false, err)
+	}
+	c.c.Close()
+}
+
+// Send implements transport.Transport.
+func (t *Transport) Send(peer int, h transport.Header, payload []byte) error {
+	if peer < 0 || peer >= len(t.conns) || t.conns[peer] == nil {
+		return fmt.Errorf("tcp: no connection to rank %d", peer)
+	}
+	c := t.conns[peer]
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.bye {
+		return errors.New("tcp: transport closed")
+	}
+	encodeHeader(&c.hdr, &h)
+	c.bufs[0], c.bufs[1] = c.hdr[:], payload
+	c.nb = c.bufs[:]
+	if len(payload) == 0 {
+		c.nb = c.bufs[:1]
+	}
+	_, err := c.nb.WriteTo(c.c)
+	c.bufs[1] = nil
+	return err
+}
+
+// Close implements transport.Transport: it says Bye on every connection and half-closes it,
+// then waits (up to FinalizeTimeout) for every peer to do the same, so that nothing either side
+// sent is lost to a reset.
+func (t *Transport) Close() error {
+	t.closeOnce.Do(func() {
+		for _, c := range t.conns {
+			if c == nil {
+				continue
+			}
+			c.wmu.Lock()
+			if !c.bye {
+				c.bye = true
+				var b [headerSize]byte
+				encodeHeader(&b, &transport.Header{Kind: transport.Bye})
+				c.c.Write(b[:])
+				c.c.CloseWrite()
+			}
+			c.wmu.Unlock()
+		}
+		done := make(chan struct{})
+		go func() { t.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(t.cfg.FinalizeTimeout):
+		}
+		for _, c := range t.conns {
+			if c != nil {
+				c.c.Close()
+			}
+		}
+	})
+	return nil
+}
+
+// NewFromEnv makes the transport of a rank started by gompirun, from the environment contract
+// of package bootstrap.
+func NewFromEnv() (*Transport, error) {
+	get := func(k string) (string, error) {
+		v := os.Getenv(k)
+		if v == "" {
+			return "", fmt.Errorf("environment variable %s is not set", k)
+		}
+		return v, nil
+	}
+	var cfg Config
+	var err error
+	var s string
+	if s, err = get(bootstrap.EnvRank); err != nil {
+		return nil, err
+	}
+	if cfg.Rank, err = strconv.Atoi(s); err != nil {
+		return nil, fmt.Errorf("%s=%q: %w", bootstrap.EnvRank, s, err)
+	}
+	if s, err = get(bootstrap.EnvSize); err != nil {
+		return nil, err
+	}
+	if cfg.Size, err = strconv.Atoi(s); err != nil {
+		return nil, fmt.Errorf("%s=%q: %w", bootstrap.EnvSize, s, err)
+	}
+	if s, err = get(bootstrap.EnvSecret); err != nil {
+		return nil, err
+	}
+	if cfg.Secret, err = hex.DecodeString(s); err != nil {
+		return nil, fmt.Errorf("%s is not hex: %w", bootstrap.EnvSecret, err)
+	}
+	if s, err = get(bootstrap.EnvJobID); err != nil {
+		return nil, err
+	}
+	cfg.JobID = []byte(s)
+	cfg.Host = os.Getenv(bootstrap.EnvHost)
+	if t := os.Getenv(bootstrap.EnvTransport); t != "" && t != "tcp" {
+		return nil, fmt.Errorf("%s=%q: only tcp is available", bootstrap.EnvTransport, t)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if cfg.Size > 1 {
+		if s, err = get(bootstrap.EnvAddr); err != nil {
+			return nil, err
+		}
+		client, err := bootstrap.Dial(ctx, s, cfg.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("bootstrap service at %s: %w", s, err)
+		}
+		defer client.Close()
+		cfg.Store = client
+	}
+	return New(ctx, cfg)
+}
+
+// Abort drops every connection at once without saying Bye, as a crashed process would: peers
+// see this rank fail. Tests use it to simulate failures.
+func (t *Transport) Abort() {
+	t.closeOnce.Do(func() {
+		for _, c := range t.conns {
+			if c != nil {
+				c.wmu.Lock()
+				c.bye = true
+				c.wmu.Unlock()
+				c.c.Close()
+			}
+		}
+	})
+}
