@@ -1,0 +1,281 @@
+package bootstrap
+
+import (
+	"bufio"
+	"context"
+	"crypto/hmac"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// maxInflight bounds the requests one connection may have waiting on the server at once
+// (each waiting Get holds a goroutine); a client past it is dropped as misbehaving.
+const maxInflight = 4096
+
+// writeLimit bounds one reply write: a client that stops reading is dropped after it.
+const writeLimit = 30 * time.Second
+
+// Server serves a MemStore over TCP to the ranks of one job. Every connection must first prove
+// knowledge of the job secret (see the protocol comment in wire.go); connections that fail, stay
+// silent past the handshake deadline, or send malformed messages are closed, and the server goes
+// on serving the others. Each connection is handled by its own goroutines.
+//
+// The methods of Server are safe for concurrent use.
+type Server struct {
+	ln     net.Listener
+	secret []byte
+	store  *MemStore
+	ctx    context.Context // done when the server closes; parent of every request
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the accept loop and every connection's goroutines
+
+	mu     sync.Mutex            // guards conns and closed
+	conns  map[net.Conn]struct{} // open connections, closed by Close
+	closed bool
+
+	rmu      sync.Mutex // guards nrefused
+	nrefused int        // connections refused (handshake or protocol failures)
+}
+
+// NewServer listens on addr (host:port; port 0 picks a free one) and serves a fresh store to
+// clients that know secret. secret must not be empty.
+func NewServer(addr string, secret []byte) (*Server, error) {
+	if len(secret) == 0 {
+		return nil, errors.New("bootstrap: NewServer: empty secret")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: listen on %s: %w", addr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		ln:     ln,
+		secret: append([]byte{}, secret...),
+		store:  NewMemStore(),
+		ctx:    ctx,
+		cancel: cancel,
+		conns:  make(map[net.Conn]struct{}),
+	}
+	s.wg.Add(1)
+	go s.acceptLoop()
+	return s, nil
+}
+
+// Addr returns the address the server listens on, as host:port.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops the server: it stops accepting, closes every connection (their waiting requests
+// end), and returns once all of the server's goroutines have finished. Calling it again is harmless.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.cancel()
+	err := s.ln.Close()
+	s.wg.Wait()
+	return err
+}
+
+// refusedCount reports how many connections failed the handshake or the protocol (for tests).
+func (s *Server) refusedCount() int {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	return s.nrefused
+}
+
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return // listener closed
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.serve(c)
+	}
+}
+
+func (s *Server) refuse() {
+	s.rmu.Lock()
+	s.nrefused++
+	s.rmu.Unlock()
+}
+
+// serve runs one connection: handshake, then a read loop dispatching requests.
+func (s *Server) serve(c net.Conn) {
+	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		c.Close()
+	}()
+	if err := s.handshake(c); err != nil {
+		s.refuse()
+		return
+	}
+	sc := &serverConn{s: s, c: c, inflight: make(map[uint32]context.CancelFunc)}
+	ctx, cancel := context.WithCancel(s.ctx)
+	var reqs sync.WaitGroup
+	defer func() {
+		// Close first so no request goroutine blocks writing, then end their waits.
+		c.Close()
+		cancel()
+		reqs.Wait()
+	}()
+	r := bufio.NewReader(c)
+	for {
+		m, err := readMessage(r)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+				s.refuse()
+			}
+			return
+		}
+		switch m.op {
+		case opSet:
+			err := s.store.Set(ctx, m.key, m.value)
+			if !sc.reply(m.id, err, nil) {
+				return
+			}
+		case opGet:
+			rctx, rcancel := context.WithCancel(ctx)
+			if !sc.track(m.id, rcancel) {
+				rcancel()
+				s.refuse()
+				return
+			}
+			reqs.Add(1)
+			go func() {
+				defer reqs.Done()
+				defer rcancel()
+				v, err := s.store.Get(rctx, m.key)
+				if !sc.untrack(m.id) {
+					return // cancelled by the client: it no longer waits for an answer
+				}
+				if err != nil {
+					err = errorf(ErrClosed, "server closing")
+				}
+				if !sc.reply(m.id, err, v) {
+					c.Close()
+				}
+			}()
+		case opCancel:
+			sc.cancel(m.id)
+		default:
+			s.refuse()
+			return
+		}
+	}
+}
+
+// handshake checks that the client knows the secret and proves that the server does too.
+func (s *Server) handshake(c net.Conn) error {
+	if err := c.SetDeadline(time.Now().Add(handshakeLimit)); err != nil {
+		return err
+	}
+	nonce, err := newNonce()
+	if err != nil {
+		return err
+	}
+	if _, err := c.Write(append([]byte(magic), nonce...)); err != nil {
+		return err
+	}
+	var in [len(magic) + macLen + nonceLen]byte
+	if _, err := io.ReadFull(c, in[:]); err != nil {
+		return err
+	}
+	if string(in[:len(magic)]) != magic {
+		return errorf(ErrProtocol, "bad magic")
+	}
+	if !hmac.Equal(in[len(magic):len(magic)+macLen], proof(s.secret, clientLabel, nonce)) {
+		return ErrAuth
+	}
+	if _, err := c.Write(proof(s.secret, serverLabel, in[len(magic)+macLen:])); err != nil {
+		return err
+	}
+	return c.SetDeadline(time.Time{})
+}
+
+// serverConn is the state of one authenticated connection.
+type serverConn struct {
+	s *Server
+	c net.Conn
+
+	wmu sync.Mutex // guards writes to c; taken after mu never, and mu never under it
+
+	mu       sync.Mutex                    // guards inflight
+	inflight map[uint32]context.CancelFunc // waiting Gets by request id
+}
+
+func (sc *serverConn) track(id uint32, cancel context.CancelFunc) bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if _, dup := sc.inflight[id]; dup || len(sc.inflight) >= maxInflight {
+		return false
+	}
+	sc.inflight[id] = cancel
+	return true
+}
+
+// untrack removes id and reports whether it was still tracked (not cancelled).
+func (sc *serverConn) untrack(id uint32) bool {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	_, ok := sc.inflight[id]
+	delete(sc.inflight, id)
+	return ok
+}
+
+func (sc *serverConn) cancel(id uint32) {
+	sc.mu.Lock()
+	cancel, ok := sc.inflight[id]
+	delete(sc.inflight, id)
+	sc.mu.Unlock()
+	if ok {
+		cancel()
+	}
+}
+
+// reply sends the answer to request id; false means the connection is unusable.
+func (sc *serverConn) reply(id uint32, err error, value []byte) bool {
+	m := message{op: opReply, status: statusOf(err), id: id, value: value}
+	if err != nil {
+		text := err.Error()
+		if len(text) > maxErrLen {
+			text = text[:maxErrLen]
+		}
+		m.value = []byte(text)
+	}
+	buf := m.encode(make([]byte, 0, headerLen+len(m.value)))
+	sc.wmu.Lock()
+	defer sc.wmu.Unlock()
+	if err := sc.c.SetWriteDeadline(time.Now().Add(writeLimit)); err != nil {
+		return false
+	}
+	_, werr := sc.c.Write(buf)
+	return werr == nil
+}

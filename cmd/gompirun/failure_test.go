@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var buildMu sync.Mutex // serialises builds of testdata programs (they share the build cache)
+
+// buildTestdata builds ./testdata/NAME into the test's temporary directory.
+func buildTestdata(t *testing.T, name string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	bin := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command(goCmd(), "build", "-o", bin, "./testdata/"+name).CombinedOutput(); err != nil {
+		t.Fatalf("go build ./testdata/%s: %v\n%s", name, err, out)
+	}
+	return bin
+}
+
+// runCmd runs name with args and extra environment; it fails the test after a minute.
+func runCmd(t *testing.T, env []string, name string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	res := result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
+	if ctx.Err() != nil {
+		t.Fatalf("%s %q hung: killed after a minute; stderr %q", name, args, res.stderr)
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		res.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s %q: %v", name, args, err)
+	}
+	return res
+}
+
+// Acceptance 2: a rank killed (SIGKILL) in the middle of an Allreduce loop. The job ends
+// within 5 s, exits 137 and names the rank — whether the launcher stops the survivors (the
+// default) or they must notice the failure themselves (they ignore SIGTERM, and the grace
+// period is longer than the bound), in which case each ends with an error and at least one
+// recognises it as a peer failure (errors.Is(err, comm.ErrPeerFailed)).
+func TestRankKilledDuringAllreduce(t *testing.T) {
+	t.Parallel()
+	bin := buildTestdata(t, "allreduce")
+	cases := []struct {
+		name  string
+		flags []string
+	}{
+		{"launcher stops the survivors", nil},
+		{"survivors detect the failure", []string{"--grace", "30s", "-x", "GOMPI_TEST_IGNORE_TERM=1"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"-n", "4", "-x", "GOMPI_TEST_DIE_RANK=2", "-x", "GOMPI_TEST_DIE_AT=50"}, tc.flags...)
+			res := gompirun(t, "", append(args, bin, "1000000000", "1000")...)
+			if res.code != 137 {
+				t.Fatalf("exit code %d, want 137; stderr %q", res.code, res.stderr)
+			}
+			if !strings.Contains(res.stderr, "rank 2 was killed by signal 9 (SIGKILL)") {
+				t.Errorf("stderr %q does not name rank 2 and SIGKILL", res.stderr)
+			}
+			if res.elapsed > 5*time.Second {
+				t.Errorf("job took %v, want at most 5 s", res.elapsed)
+			}
+			if tc.flags == nil {
+				return
+			}
+			for _, r := range []int{0, 1, 3} {
+				if !strings.Contains(res.stderr, fmt.Sprintf("rank %d: ", r)) {
+					t.Errorf("rank %d did not end with an error of its own; stderr %q", r, res.stderr)
+				}
+			}
+			if !strings.Contains(res.stderr, ": peer failure: ") {
+				t.Errorf("no survivor recognised a peer failure; stderr %q", res.stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,198 @@
+// Command gompirun starts a gompi job: N processes of one program, wired together through a
+// bootstrap service, with their output forwarded line by line. It behaves like mpirun where
+// users have habits (-n, --tag-output, -x, --host, --hostfile) and ends a job as a whole as
+// soon as one rank fails. See docs/LAUNCHER.md for the full guide and the exit codes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gompi/gompi/launcher"
+)
+
+const usageText = `gompirun [options] PROGRAM [ARGS...]
+
+PROGRAM is an executable or a Go package directory (built first, like go run). Everything
+after PROGRAM goes to the program untouched.`
+
+const description = `Examples:
+   gompirun -n 4 ./examples/sendrecv        build the package, run 4 ranks
+   gompirun -n 2 --tag-output ./prog -x 3   prefix lines with [rank]; "-x 3" goes to prog
+   gompirun -n 8 --output-dir out ./prog    out/rank.N.stdout, out/rank.N.stderr
+   gompirun -n 4 --timeout 30s ./prog       stop the job after 30 s (exit code 124)
+   gompirun -x OMP_NUM_THREADS=1 -x HOME -n 2 ./prog
+   gompirun --host node1:2,node2:2 ./prog   4 ranks, started with ssh
+   gompirun --hostfile hosts --launch-agent "ssh -p 2222" ./prog
+
+Every rank gets GOMPI_RANK, GOMPI_SIZE, GOMPI_LOCAL_RANK, GOMPI_LOCAL_SIZE, GOMPI_JOB_ID,
+GOMPI_BOOTSTRAP, GOMPI_SECRET, GOMPI_HOST and GOMPI_TRANSPORT.
+
+Exit codes: 0 all ranks succeeded; N the first failing rank's status (128+S if it died by
+signal S); 124 timeout; 125 launch failure; 126 program not executable; 127 program not found;
+128+S gompirun got signal S (SIGINT: 130); 2 bad command line.`
+
+// version is the module version when built from a tagged module, else "devel".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+func main() {
+	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// usageError marks errors in the command line (exit code 2).
+type usageError struct{ error }
+
+// run is gompirun with its arguments and streams; it returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	code := launcher.ExitOK
+	app := newApp(stdin, stdout, stderr, &code)
+	if err := app.Run(args); err != nil {
+		fmt.Fprintf(stderr, "gompirun: %s\n", strings.TrimPrefix(err.Error(), "launcher: "))
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "Run 'gompirun --help' for usage.\n")
+			return launcher.ExitUsage
+		}
+		if code == launcher.ExitOK {
+			code = launcher.ExitLaunchFailed
+		}
+	}
+	return code
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer, code *int) *cli.App {
+	return &cli.App{
+		Name:                      "gompirun",
+		Usage:                     "run a gompi program on N ranks",
+		UsageText:                 usageText,
+		Description:               description,
+		Version:                   version(),
+		HideHelpCommand:           true,
+		DisableSliceFlagSeparator: true,
+		Reader:                    stdin,
+		Writer:                    stdout,
+		ErrWriter:                 stderr,
+		ExitErrHandler:            func(*cli.Context, error) {}, // run decides the exit code
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err}
+		},
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "np", Aliases: []string{"n"}, Usage: "number of ranks", DefaultText: "total slots of the hosts, or one per CPU"},
+			&cli.BoolFlag{Name: "tag-output", Usage: `prefix every output line with "[rank] "`},
+			&cli.BoolFlag{Name: "timestamp-output", Usage: "prefix every output line with the time it was read"},
+			&cli.StringFlag{Name: "output-dir", Usage: "write each rank's output to `DIR`/rank.N.stdout and rank.N.stderr"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"x"}, Usage: "pass `NAME[=VALUE]` to every rank (repeatable)"},
+			&cli.StringFlag{Name: "timeout", Usage: "stop the job after `DURATION` (\"90s\", \"5m\"; a plain number is seconds); exit code 124"},
+			&cli.StringSliceFlag{Name: "host", Usage: "hosts and slots, `a:2,b:2` (repeatable); localhost and 127.0.0.1 run without the agent"},
+			&cli.StringFlag{Name: "hostfile", Usage: "read hosts from `FILE`: one \"NAME [slots=N]\" per line, # comments"},
+			&cli.StringFlag{Name: "launch-agent", Value: "ssh", Usage: "`COMMAND` that starts a rank on a remote host: COMMAND HOST env VAR=... PROGRAM ARGS"},
+			&cli.StringFlag{Name: "bootstrap-addr", Usage: "`ADDR[:PORT]` the bootstrap service listens on in multi-host jobs (default: the local address that routes to the first remote host)"},
+			&cli.StringFlag{Name: "transport", Value: "tcp", Usage: "transport between ranks: tcp"},
+			&cli.DurationFlag{Name: "grace", Value: launcher.DefaultGrace, Usage: "time between SIGTERM and SIGKILL when the job is stopped"},
+			&cli.BoolFlag{Name: "verbose", Usage: "say what gompirun does: placement, commands, bootstrap address"},
+		},
+		Action: func(c *cli.Context) error {
+			cfg, err := configFrom(c, stdin, stdout, stderr)
+			if err != nil {
+				return usageError{err}
+			}
+			sigs := make(chan os.Signal, 2)
+			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+			defer signal.Stop(sigs)
+			cfg.Signals = sigs
+			res, err := launcher.Run(context.Background(), cfg)
+			*code = res.ExitCode
+			if err != nil && res.ExitCode == launcher.ExitUsage {
+				return usageError{err}
+			}
+			return err
+		},
+	}
+}
+
+// configFrom turns the command line into a launcher.Config.
+func configFrom(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) (launcher.Config, error) {
+	cfg := launcher.Config{
+		NP:              c.Int("np"),
+		TagOutput:       c.Bool("tag-output"),
+		TimestampOutput: c.Bool("timestamp-output"),
+		OutputDir:       c.String("output-dir"),
+		Env:             c.StringSlice("env"),
+		BootstrapAddr:   c.String("bootstrap-addr"),
+		Transport:       c.String("transport"),
+		Grace:           c.Duration("grace"),
+		Verbose:         c.Bool("verbose"),
+		Stdin:           stdin,
+		Stdout:          stdout,
+		Stderr:          stderr,
+	}
+	if c.NArg() == 0 {
+		return cfg, errors.New("no PROGRAM given")
+	}
+	cfg.Program = c.Args().First()
+	cfg.Args = c.Args().Tail()
+	if c.IsSet("np") && cfg.NP < 1 {
+		return cfg, fmt.Errorf("-n %d: want at least 1 rank", cfg.NP)
+	}
+	if t := c.String("timeout"); t != "" {
+		d, err := parseTimeout(t)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Timeout = d
+	}
+	agent := strings.Fields(c.String("launch-agent"))
+	if len(agent) == 0 {
+		return cfg, errors.New("--launch-agent is empty")
+	}
+	cfg.LaunchAgent = agent
+	for _, spec := range c.StringSlice("host") {
+		hosts, err := launcher.ParseHosts(spec)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Hosts = append(cfg.Hosts, hosts...)
+	}
+	if f := c.String("hostfile"); f != "" {
+		if len(cfg.Hosts) > 0 {
+			return cfg, errors.New("--host and --hostfile cannot be used together")
+		}
+		hosts, err := launcher.ReadHostfile(f)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Hosts = hosts
+	}
+	return cfg, nil
+}
+
+// parseTimeout accepts a Go duration ("90s", "1m30s") or, like mpirun, a number of seconds.
+func parseTimeout(s string) (time.Duration, error) {
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		if n <= 0 {
+			return 0, fmt.Errorf("--timeout %s: want a positive duration", s)
+		}
+		return time.Duration(n * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("--timeout %q: want a duration like 90s or 5m, or a number of seconds", s)
+	}
+	return d, nil
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// nsHosts are the two test hosts of netns.sh, two ranks each.
+var nsHosts = []string{"10.77.0.1", "10.77.0.2"}
+
+// setupNetns makes the two network namespaces of testdata/netns.sh for this test and removes
+// them when it ends, failed or not. It skips the test, saying why, where the machine does not
+// allow namespaces. It returns the environment the launch agent needs.
+func setupNetns(t *testing.T) []string {
+	t.Helper()
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("skipping the network-namespace test: no `ip` command (install iproute2: apt-get install -y iproute2)")
+	}
+	ns1 := fmt.Sprintf("gompi-test-%d-a", os.Getpid())
+	ns2 := fmt.Sprintf("gompi-test-%d-b", os.Getpid())
+	script, _ := filepath.Abs("testdata/netns.sh")
+	down := func() { exec.Command("/bin/sh", script, "down", ns1, ns2).Run() }
+	down() // leftovers of a crashed run with the same pid
+	if out, err := exec.Command("/bin/sh", script, "up", ns1, ns2).CombinedOutput(); err != nil {
+		down()
+		t.Skipf("skipping the network-namespace test: cannot create namespaces here (needs root, or CAP_SYS_ADMIN and CAP_NET_ADMIN): %v: %s",
+			err, strings.TrimSpace(string(out)))
+	}
+	t.Cleanup(down)
+	return []string{"GOMPI_TEST_NS1=" + ns1, "GOMPI_TEST_NS2=" + ns2}
+}
+
+// nsProgram is a rank program for the namespace test and what rank r on host h prints.
+type nsProgram struct {
+	name string
+	args []string
+	want func(r int, host string) string
+}
+
+// nsRankProgram is the program of acceptance item 4: a 4-rank Allreduce (testdata/allreduce,
+// over comm and collectives with the TCP transport) that checks its results.
+func nsRankProgram(t *testing.T) nsProgram {
+	t.Helper()
+	return nsProgram{name: buildTestdata(t, "allreduce"), args: []string{"20", "100000"},
+		want: func(r int, host string) string {
+			return fmt.Sprintf("rank %d/4 allreduce ok iters=20 host=%s", r, host)
+		}}
+}
+
+// TestNamespaces runs jobs across two network namespaces joined by a veth pair: ranks 0-1 on
+// 10.77.0.1, ranks 2-3 on 10.77.0.2, started by a launch agent that enters the namespace, with
+// gompirun itself in the first one. First a shell rank shows each rank runs where it should,
+// then testdata/mesh connects every pair across the interfaces through the bootstrap service,
+// then the Allreduce program runs.
+func TestNamespaces(t *testing.T) {
+	env := setupNetns(t)
+	agent, _ := filepath.Abs("testdata/netns-agent.sh")
+	ns1 := strings.TrimPrefix(env[0], "GOMPI_TEST_NS1=")
+	run := func(args ...string) result {
+		t.Helper()
+		args = append([]string{"netns", "exec", ns1, gompirunBin, "--tag-output",
+			"--host", nsHosts[0] + ":2," + nsHosts[1] + ":2", "--launch-agent", "/bin/sh " + agent}, args...)
+		return runCmd(t, env, "ip", args...)
+	}
+	hostOf := func(r int) string { return nsHosts[r/2] }
+
+	// Each rank runs in its host's namespace, listens there, and reaches the bootstrap service
+	// in the first namespace.
+	res := run("/bin/sh", "-c", `echo "$GOMPI_HOST $GOMPI_BOOTSTRAP $(ip -o -4 addr show scope global | awk '{print $4}')"`)
+	if res.code != 0 {
+		t.Fatalf("shell ranks: exit code %d, stderr %q", res.code, res.stderr)
+	}
+	for r := range 4 {
+		pat := fmt.Sprintf(`(?m)^\[%d\] %s 10\.77\.0\.1:\d+ %s/24$`, r, regexp.QuoteMeta(hostOf(r)), regexp.QuoteMeta(hostOf(r)))
+		if !regexp.MustCompile(pat).MatchString(res.stdout) {
+			t.Errorf("rank %d: output %q lacks a line matching %s", r, res.stdout, pat)
+		}
+	}
+
+	// Bootstrap + a TCP connection between every pair of ranks, across the veth pair.
+	res = run(meshBin)
+	if res.code != 0 {
+		t.Fatalf("mesh: exit code %d, stderr %q", res.code, res.stderr)
+	}
+	for r := range 4 {
+		if want := fmt.Sprintf("[%d] rank %d/4 sum=6 host=%s\n", r, r, hostOf(r)); !strings.Contains(res.stdout, want) {
+			t.Errorf("mesh: output %q lacks %q", res.stdout, want)
+		}
+	}
+
+	// Acceptance 4: the 4-rank Allreduce.
+	p := nsRankProgram(t)
+	res = run(append([]string{p.name}, p.args...)...)
+	if res.code != 0 {
+		t.Fatalf("%s: exit code %d, stderr %q", p.name, res.code, res.stderr)
+	}
+	for r := range 4 {
+		if want := fmt.Sprintf("[%d] %s\n", r, p.want(r, hostOf(r))); !strings.Contains(res.stdout, want) {
+			t.Errorf("%s: output %q lacks %q", p.name, res.stdout, want)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package launcher
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/gompi/gompi/bootstrap"
+)
+
+// job is what every rank of one job shares.
+type job struct {
+	id        string // GOMPI_JOB_ID
+	secret    string // GOMPI_SECRET, hex
+	bootstrap string // GOMPI_BOOTSTRAP, host:port
+	transport string // GOMPI_TRANSPORT
+	localHost string // GOMPI_HOST of local ranks
+	size      int
+}
+
+// gompiEnv returns the DESIGN.md §5 variables of the rank in slot s.
+func (j *job) gompiEnv(s Slot) []string {
+	host := j.localHost
+	if !s.Local {
+		host = s.Host
+	}
+	return []string{
+		bootstrap.EnvRank + "=" + strconv.Itoa(s.Rank),
+		bootstrap.EnvSize + "=" + strconv.Itoa(j.size),
+		bootstrap.EnvLocalRank + "=" + strconv.Itoa(s.LocalRank),
+		bootstrap.EnvLocalSize + "=" + strconv.Itoa(s.LocalSize),
+		bootstrap.EnvJobID + "=" + j.id,
+		bootstrap.EnvAddr + "=" + j.bootstrap,
+		bootstrap.EnvSecret + "=" + j.secret,
+		bootstrap.EnvHost + "=" + host,
+		bootstrap.EnvTransport + "=" + j.transport,
+	}
+}
+
+// userEnv resolves -x entries: "NAME=VALUE" as is, "NAME" with the launcher's own value
+// (skipped, with a note, when the launcher has none).
+func userEnv(entries []string, note func(string)) ([]string, error) {
+	var env []string
+	for _, e := range entries {
+		name, _, hasValue := strings.Cut(e, "=")
+		if name == "" || strings.ContainsAny(name, " \t\n") {
+			return nil, fmt.Errorf("launcher: -x %q: want NAME or NAME=VALUE", e)
+		}
+		if hasValue {
+			env = append(env, e)
+			continue
+		}
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			note(fmt.Sprintf("-x %s: not set in gompirun's environment; not passed", name))
+			continue
+		}
+		env = append(env, name+"="+v)
+	}
+	return env, nil
+}
+
+// localEnv is the environment of a local rank: the launcher's own, less any GOMPI_ variables
+// (a gompirun started from a rank must not leak its parent's job), plus -x entries, plus the
+// rank's GOMPI_ variables. Later entries win.
+func localEnv(user, gompi []string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOMPI_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, user...)
+	return append(env, gompi...)
+}
+
+// agentArgs is the command line that starts a remote rank through the launch agent:
+//
+//	AGENT... HOST env VAR=VALUE... PROGRAM ARGS...
+//
+// The agent receives these as separate words, but like ssh it may join them with spaces and
+// hand the result to a shell on HOST, so every word that a shell would change is single-quoted.
+func agentArgs(agent []string, host string, env []string, program string, args []string) []string {
+	out := append([]string{}, agent...)
+	out = append(out, host, "env")
+	for _, kv := range env {
+		out = append(out, shellQuote(kv))
+	}
+	out = append(out, shellQuote(program))
+	for _, a := range args {
+		out = append(out, shellQuote(a))
+	}
+	return out
+}
+
+// shellQuote returns s unchanged when a POSIX shell would read it as one literal word, and
+// single-quoted otherwise.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_-+=/.,:@%", c)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,128 @@
+package launcher
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// start starts every rank. On error, the ranks already started are left for the caller to kill.
+func (r *runner) start() (int, error) {
+	r.events = make(chan exitEvent, len(r.slots))
+	for _, s := range r.slots {
+		p := &proc{slot: s, exit: RankExit{Rank: s.Rank, Host: s.Host, Status: -1}}
+		r.procs = append(r.procs, p)
+		if err := r.startRank(p); err != nil {
+			code := ExitLaunchFailed
+			switch {
+			case errors.Is(err, exec.ErrNotFound), errors.Is(err, fs.ErrNotExist):
+				code = ExitNotFound
+			case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.ENOEXEC):
+				code = ExitNotRunnable
+			}
+			return code, fmt.Errorf("launcher: start rank %d on %s: %w", s.Rank, s.Host, err)
+		}
+	}
+	return ExitOK, nil
+}
+
+func (r *runner) startRank(p *proc) error {
+	s := p.slot
+	gompi := r.job.gompiEnv(s)
+	var cmd *exec.Cmd
+	if s.Local {
+		cmd = exec.Command(r.program, r.cfg.Args...)
+		cmd.Env = localEnv(r.user, gompi)
+	} else {
+		env := append(append([]string{}, r.user...), gompi...)
+		argv := agentArgs(r.cfg.LaunchAgent, s.Host, env, r.program, r.cfg.Args)
+		cmd = exec.Command(argv[0], argv[1:]...)
+	}
+	// Own process group, so that stopping the rank reaches its children too; killed if the
+	// launcher dies, so that no rank outlives it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+
+	var closeAfterStart []*os.File
+	defer func() {
+		for _, f := range closeAfterStart {
+			f.Close()
+		}
+	}()
+	type stream struct {
+		rd  *os.File
+		dst *sink
+		tag bool
+	}
+	var streams []stream
+	for _, name := range []string{"stdout", "stderr"} {
+		rd, wr, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		closeAfterStart = append(closeAfterStart, wr)
+		p.pipes = append(p.pipes, rd)
+		dst, tag := r.stdout, r.cfg.TagOutput
+		if name == "stderr" {
+			cmd.Stderr, dst = wr, r.stderr
+		} else {
+			cmd.Stdout = wr
+		}
+		if r.cfg.OutputDir != "" {
+			f, err := os.Create(filepath.Join(r.cfg.OutputDir, fmt.Sprintf("rank.%d.%s", s.Rank, name)))
+			if err != nil {
+				return fmt.Errorf("output file: %w", err)
+			}
+			r.undo = append(r.undo, func() { f.Close() })
+			dst, tag = &sink{w: f}, false
+		}
+		streams = append(streams, stream{rd, dst, tag})
+	}
+	if s.Rank == 0 && r.cfg.Stdin != nil {
+		rd, wr, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		closeAfterStart = append(closeAfterStart, rd)
+		cmd.Stdin = rd
+		p.stdinW = wr
+	}
+	if err := cmd.Start(); err != nil {
+		if p.stdinW != nil {
+			p.stdinW.Close()
+		}
+		return err
+	}
+	p.cmd, p.started, p.exit.PID = cmd, true, cmd.Process.Pid
+	if r.cfg.Verbose {
+		// The secret is not for terminals or logs.
+		line := strings.ReplaceAll(strings.Join(cmd.Args, " "), r.job.secret, "<secret>")
+		r.verbose("rank %d%s: pid %d: %s", s.Rank, r.where(p), cmd.Process.Pid, line)
+	}
+	for _, st := range streams {
+		f := newForwarder(st.dst, s.Rank, st.tag, r.cfg.TimestampOutput)
+		r.readers.Add(1)
+		go func() {
+			defer r.readers.Done()
+			f.run(st.rd)
+		}()
+	}
+	if p.stdinW != nil {
+		// Not waited for: reading the launcher's stdin may block for ever (a terminal).
+		go func(w *os.File) {
+			io.Copy(w, r.cfg.Stdin)
+			w.Close()
+		}(p.stdinW)
+	}
+	i := s.Rank
+	go func() {
+		cmd.Wait() // the status is in cmd.ProcessState
+		r.events <- exitEvent{i: i, state: cmd.ProcessState}
+	}()
+	return nil
+}
