@@ -30,6 +30,7 @@ const (
 // the send completes without sending Data.
 const FlagReject uint16 = 1
 
+// String names the kind, for errors and logs.
 func (k Kind) String() string {
 	switch k {
 	case Eager:

@@ -40,6 +40,7 @@ const (
 	Split
 )
 
+// String names the variant as test output does: world, dup or split.
 func (v Variant) String() string { return [...]string{"world", "dup", "split"}[v] }
 
 // RunJobs runs every case as a subtest for each job size in sizes (skipping sizes below a case's
