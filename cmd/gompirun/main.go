@@ -35,6 +35,7 @@ const description = `Examples:
    gompirun -x OMP_NUM_THREADS=1 -x HOME -n 2 ./prog
    gompirun --host node1:2,node2:2 ./prog   4 ranks, started with ssh
    gompirun --hostfile hosts --launch-agent "ssh -p 2222" ./prog
+   gompirun --mpi -n 4 ./examples/matvec    build with -tags mpi, run under OpenMPI's mpirun
 
 Every rank gets GOMPI_RANK, GOMPI_SIZE, GOMPI_LOCAL_RANK, GOMPI_LOCAL_SIZE, GOMPI_JOB_ID,
 GOMPI_BOOTSTRAP, GOMPI_SECRET, GOMPI_HOST and GOMPI_TRANSPORT.
@@ -106,6 +107,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.StringFlag{Name: "transport", Value: "tcp", Usage: "transport between ranks: tcp"},
 			&cli.DurationFlag{Name: "grace", Value: launcher.DefaultGrace, Usage: "time between SIGTERM and SIGKILL when the job is stopped"},
 			&cli.BoolFlag{Name: "verbose", Usage: "say what gompirun does: placement, commands, bootstrap address"},
+			&cli.BoolFlag{Name: "mpi", Usage: "run on OpenMPI: build PROGRAM with -tags mpi and hand the job to mpirun (see docs/MPI.md)"},
 		},
 		Action: func(c *cli.Context) error {
 			cfg, err := configFrom(c, stdin, stdout, stderr)
@@ -116,7 +118,11 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, code *int) *cli.App {
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 			defer signal.Stop(sigs)
 			cfg.Signals = sigs
-			res, err := launcher.Run(context.Background(), cfg)
+			run := launcher.Run
+			if c.Bool("mpi") {
+				run = launcher.RunMPI
+			}
+			res, err := run(context.Background(), cfg)
 			*code = res.ExitCode
 			if err != nil && res.ExitCode == launcher.ExitUsage {
 				return usageError{err}

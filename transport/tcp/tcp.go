@@ -190,6 +190,10 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 
 func newConn(peer int, c *net.TCPConn) *conn {
 	c.SetNoDelay(true)
+	// A peer host that vanishes without closing its sockets (power loss, partition) is detected
+	// by keepalive probes within about Idle + Count*Interval = 11 s, rather than Go's default of
+	// over two minutes. A dead process is seen at once: its kernel closes the connection.
+	c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3})
 	return &conn{peer: peer, c: c, r: bufio.NewReaderSize(c, 64<<10)}
 }
 

@@ -1,0 +1,125 @@
+package launcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// RunMPI hands the job to OpenMPI's mpirun instead of running it itself (gompirun --mpi): a
+// Program that is a Go package directory is built with the mpi build tag (so comm.Init selects
+// the OpenMPI backend), then `mpirun --oversubscribe [--allow-run-as-root] -n NP PROGRAM ARGS`
+// runs it, with -x, --host/--hostfile, --tag-output and --timestamp-output translated to
+// mpirun's flags of the same meaning. mpirun forwards the output and ends the job when a rank
+// fails; gompirun returns its exit code, or ExitTimeout after cfg.Timeout. Options that only
+// gompirun's own launcher has (--output-dir, --launch-agent, --bootstrap-addr) are refused.
+func RunMPI(ctx context.Context, cfg Config) (*Result, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return &Result{ExitCode: ExitUsage, Reason: err.Error()}, err
+	}
+	if cfg.OutputDir != "" || cfg.BootstrapAddr != "" {
+		err := errors.New("launcher: --output-dir and --bootstrap-addr are not available with --mpi")
+		return &Result{ExitCode: ExitUsage, Reason: err.Error()}, err
+	}
+	mpirun, err := exec.LookPath("mpirun")
+	if err != nil {
+		err = fmt.Errorf("launcher: --mpi needs OpenMPI's mpirun on PATH (Debian: apt-get install openmpi-bin libopenmpi-dev): %w", err)
+		return &Result{ExitCode: ExitNotFound, Reason: err.Error()}, err
+	}
+	prog := cfg.Program
+	if isPackageDir(prog) {
+		bin, cleanup, err := buildProgram(prog, append([]string{"mpi"}, cfg.BuildTags...))
+		if err != nil {
+			return &Result{ExitCode: ExitLaunchFailed, Reason: err.Error()}, err
+		}
+		defer cleanup()
+		prog = bin
+	}
+	args := mpirunArgs(cfg, os.Geteuid() == 0, prog)
+	if cfg.Verbose {
+		fmt.Fprintf(cfg.Stderr, "gompirun: %s %s\n", mpirun, strings.Join(args, " "))
+	}
+	if cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+	}
+	cmd := exec.Command(mpirun, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = cfg.Stdin, cfg.Stdout, cfg.Stderr
+	if err := cmd.Start(); err != nil {
+		err = fmt.Errorf("launcher: start mpirun: %w", err)
+		return &Result{ExitCode: ExitLaunchFailed, Reason: err.Error()}, err
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	res := &Result{}
+	var got os.Signal
+	for {
+		select {
+		case err := <-waited:
+			if ctx.Err() == context.DeadlineExceeded {
+				res.ExitCode, res.Reason = ExitTimeout, fmt.Sprintf("timeout after %v", cfg.Timeout)
+				fmt.Fprintf(cfg.Stderr, "gompirun: %s; mpirun stopped\n", res.Reason)
+				return res, nil
+			}
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				ws := ee.Sys().(syscall.WaitStatus)
+				res.ExitCode = ws.ExitStatus()
+				if ws.Signaled() {
+					res.ExitCode = ExitSignalBase + int(ws.Signal())
+				}
+				res.Reason = "mpirun " + ee.ProcessState.String()
+			} else if err != nil {
+				return &Result{ExitCode: ExitLaunchFailed, Reason: err.Error()}, err
+			}
+			if got != nil {
+				res.ExitCode = ExitSignalBase + int(got.(syscall.Signal))
+			}
+			return res, nil
+		case <-ctx.Done():
+			// mpirun ends its ranks on SIGTERM; SIGKILL follows after the grace period.
+			cmd.Process.Signal(syscall.SIGTERM)
+			grace := time.AfterFunc(cfg.Grace, func() { cmd.Process.Kill() })
+			defer grace.Stop()
+			ctx = context.Background()
+		case s := <-cfg.Signals:
+			got = s
+			cmd.Process.Signal(s)
+		}
+	}
+}
+
+// mpirunArgs translates cfg into mpirun's command line.
+func mpirunArgs(cfg Config, root bool, prog string) []string {
+	args := []string{"--oversubscribe"}
+	if root {
+		args = append(args, "--allow-run-as-root")
+	}
+	args = append(args, "-n", strconv.Itoa(cfg.NP))
+	if cfg.TagOutput {
+		args = append(args, "--tag-output")
+	}
+	if cfg.TimestampOutput {
+		args = append(args, "--timestamp-output")
+	}
+	for _, e := range cfg.Env {
+		args = append(args, "-x", e)
+	}
+	if len(cfg.Hosts) > 0 {
+		var hs []string
+		for _, h := range cfg.Hosts {
+			hs = append(hs, h.Name+":"+strconv.Itoa(h.Slots))
+		}
+		args = append(args, "--host", strings.Join(hs, ","))
+	}
+	args = append(args, prog)
+	return append(args, cfg.Args...)
+}
