@@ -32,11 +32,14 @@ var (
 	ErrCanceled = errors.New("canceled by peer")
 )
 
+// NoPeer, as Error.Peer, means the error concerns no particular rank.
+const NoPeer = -2
+
 // Error is the error type of failed operations. It names the operation and whatever of the
 // ranks, tag and sizes applies, and wraps one of the sentinels above.
 type Error struct {
 	Op    string // "Send", "Recv", "Allreduce", ...
-	Peer  int    // the other rank involved, or -1 when none (AnySource prints as "any")
+	Peer  int    // the other rank involved, NoPeer when none, or AnySource (prints as "any rank")
 	Tag   int    // the tag, or -1 when none applies
 	Size  int    // the size of the message or buffer in question, or -1
 	Limit int    // the size it was measured against (buffer length, expected size), or -1
@@ -49,7 +52,7 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("comm: ")
 	b.WriteString(e.Op)
-	if e.Peer >= 0 || e.Peer == AnySource {
+	if e.Peer >= 0 || e.Peer == AnySource { // NoPeer (or any other negative value): no rank named
 		dir := " to"
 		if strings.HasPrefix(e.Op, "Recv") || strings.HasPrefix(e.Op, "Irecv") || strings.HasPrefix(e.Op, "Probe") || strings.HasPrefix(e.Op, "Iprobe") {
 			dir = " from"

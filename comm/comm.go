@@ -39,7 +39,7 @@ func (c *Comm) Split(color, key int) (*Comm, error) {
 // SplitContext is Split bounded by ctx.
 func (c *Comm) SplitContext(ctx context.Context, color, key int) (*Comm, error) {
 	if color < 0 && color != Undefined {
-		return nil, backend.Errorf("Split", -1, -1, ErrInvalidArgument, "color %d is negative (use comm.Undefined to opt out)", color)
+		return nil, backend.Errorf("Split", backend.NoPeer, -1, ErrInvalidArgument, "color %d is negative (use comm.Undefined to opt out)", color)
 	}
 	b, err := c.b.Split(ctx, color, key)
 	if err != nil || b == nil {

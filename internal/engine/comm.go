@@ -70,7 +70,7 @@ func (c *Comm) Native() backend.Native { return nil }
 // Free implements backend.Backend.
 func (c *Comm) Free() error {
 	if c.world {
-		return backend.Errorf("Free", -1, -1, backend.ErrInvalidArgument, "the world communicator cannot be freed; call comm.Finalize")
+		return backend.Errorf("Free", backend.NoPeer, -1, backend.ErrInvalidArgument, "the world communicator cannot be freed; call comm.Finalize")
 	}
 	if c.freed.Swap(true) {
 		return nil
@@ -99,17 +99,17 @@ func (c *Comm) Free() error {
 // checkPeer validates the rank and tag of a send (wild false) or receive (wild true).
 func (c *Comm) check(op string, peer, tag int, wild bool) error {
 	if c.freed.Load() {
-		return backend.Errorf(op, -1, -1, backend.ErrClosed, "communicator was freed")
+		return backend.Errorf(op, backend.NoPeer, -1, backend.ErrClosed, "communicator was freed")
 	}
 	if peer < 0 || peer >= len(c.group) {
 		if !(wild && peer == anySource) {
-			return &backend.Error{Op: op, Peer: -1, Tag: -1, Size: -1, Limit: -1, Err: backend.ErrInvalidRank,
+			return &backend.Error{Op: op, Peer: backend.NoPeer, Tag: -1, Size: -1, Limit: -1, Err: backend.ErrInvalidRank,
 				Msg: sprintf("rank %d is not in the communicator (size %d)", peer, len(c.group))}
 		}
 	}
 	if tag < 0 || tag > backend.MaxTag {
 		if !(wild && tag == anyTag) {
-			return &backend.Error{Op: op, Peer: -1, Tag: -1, Size: -1, Limit: -1, Err: backend.ErrInvalidTag,
+			return &backend.Error{Op: op, Peer: backend.NoPeer, Tag: -1, Size: -1, Limit: -1, Err: backend.ErrInvalidTag,
 				Msg: sprintf("tag %d is outside 0..%d", tag, backend.MaxTag)}
 		}
 	}

@@ -1,0 +1,51 @@
+package collectives
+
+import "github.com/gompi/gompi/comm"
+
+// Allgather uses Bruck's algorithm on at least allgatherBruckMinRanks ranks while the result
+// (p·n bytes) is below allgatherBruckMaxBytes, and the ring otherwise. Measured: on 8 ranks Bruck
+// wins at 128 bytes per rank and loses or ties at 1 KiB; on 4 ranks the ring always wins. See
+// docs/collectives.md.
+const (
+	allgatherBruckMaxBytes = 4 << 10
+	allgatherBruckMinRanks = 8
+)
+
+// Allgather collects send from every rank into recv on every rank, in rank order: rank i's
+// elements land at recv[i*len(send):] (MPI_Allgather, MPI 4.1 §6.7). Every rank passes send of
+// the same length and recv of Size()·len(send) elements.
+func Allgather[T comm.Elem](c *comm.Comm, send, recv []T) error {
+	return allgather(c, "Allgather", asBytes(send), asBytes(recv), sizeOf[T](), algAuto)
+}
+
+func allgather(c *comm.Comm, name string, send, recv []byte, esize int, alg algorithm) error {
+	if err := checkComm(c, name); err != nil {
+		return err
+	}
+	r := newRun(c, name, kindAllgather)
+	if want := r.size * len(send); len(recv) != want {
+		r.failf(comm.ErrSizeMismatch, "recv has %d elements, want %d (%d ranks × %d)", len(recv)/esize, want/esize, r.size, len(send)/esize)
+		recv = make([]byte, want)
+	}
+	if nat := r.native(c, alg); nat != nil {
+		if err := nat.Allgather(send, recv); !nativeUnsupported(err) {
+			return err
+		}
+	}
+	if alg == algAuto {
+		alg = algRing
+		if r.size >= allgatherBruckMinRanks && len(recv) < allgatherBruckMaxBytes {
+			alg = algBruck
+		}
+	}
+	switch alg {
+	case algBruck:
+		allgatherBruck(r, send, recv)
+	case algRing:
+		counts, displs := uniform(r.size, len(send))
+		allgatherRing(r, send, recv, counts, displs)
+	default:
+		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Allgather", alg)
+	}
+	return r.err
+}

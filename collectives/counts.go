@@ -1,0 +1,53 @@
+package collectives
+
+import "github.com/gompi/gompi/comm"
+
+// checkCounts validates the counts and displacements (in elements) that describe p blocks of a
+// buffer of bufLen elements, and returns them in bytes for elements of esize bytes. A nil displs
+// means the blocks are packed in rank order. what names the buffer in messages.
+func checkCounts(name string, rank, p int, counts, displs []int, bufLen, esize int, what string) (bc, bd []int, err error) {
+	if len(counts) != p {
+		return nil, nil, argError(name, rank, comm.ErrSizeMismatch, "%s counts has %d entries for %d ranks", what, len(counts), p)
+	}
+	if displs != nil && len(displs) != p {
+		return nil, nil, argError(name, rank, comm.ErrSizeMismatch, "%s displs has %d entries for %d ranks", what, len(displs), p)
+	}
+	bc, bd = make([]int, p), make([]int, p)
+	off := 0
+	for i, n := range counts {
+		if n < 0 {
+			return nil, nil, argError(name, rank, comm.ErrInvalidArgument, "%s counts[%d] = %d is negative", what, i, n)
+		}
+		d := off
+		if displs != nil {
+			d = displs[i]
+			if d < 0 {
+				return nil, nil, argError(name, rank, comm.ErrInvalidArgument, "%s displs[%d] = %d is negative", what, i, d)
+			}
+		}
+		if d > bufLen || n > bufLen-d {
+			return nil, nil, argError(name, rank, comm.ErrSizeMismatch, "%s block %d (%d elements at %d) ends past the buffer's %d elements", what, i, n, d, bufLen)
+		}
+		off = d + n
+		bc[i], bd[i] = n*esize, d*esize
+	}
+	return bc, bd, nil
+}
+
+// part returns block i of buf described by byte counts and displacements, or nil once the run
+// has failed (the counts may then be meaningless, and nothing is read or written anyway).
+func (r *run) part(buf []byte, counts, displs []int, i int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	return buf[displs[i] : displs[i]+counts[i]]
+}
+
+// uniform returns byte counts and displacements of p packed blocks of nb bytes each.
+func uniform(p, nb int) (counts, displs []int) {
+	counts, displs = make([]int, p), make([]int, p)
+	for i := range counts {
+		counts[i], displs[i] = nb, i*nb
+	}
+	return counts, displs
+}

@@ -1,0 +1,38 @@
+package collectives
+
+import "github.com/gompi/gompi/comm"
+
+// Gather collects send from every rank into recv on rank root, in rank order: rank i's elements
+// land at recv[i*len(send):] (MPI_Gather, MPI 4.1 §6.5). Every rank passes send of the same
+// length; at the root len(recv) must be Size()·len(send), elsewhere recv is not used (nil is fine).
+func Gather[T comm.Elem](c *comm.Comm, send, recv []T, root int) error {
+	return gather(c, "Gather", asBytes(send), asBytes(recv), sizeOf[T](), root, algAuto)
+}
+
+func gather(c *comm.Comm, name string, send, recv []byte, esize, root int, alg algorithm) error {
+	if err := checkComm(c, name); err != nil {
+		return err
+	}
+	if err := checkRoot(c, name, root); err != nil {
+		return err
+	}
+	r := newRun(c, name, kindGather)
+	if want := r.size * len(send); r.rank == root && len(recv) != want {
+		r.failf(comm.ErrSizeMismatch, "recv has %d elements at the root, want %d (%d ranks × %d)", len(recv)/esize, want/esize, r.size, len(send)/esize)
+		recv = make([]byte, want)
+	}
+	if nat := r.native(c, alg); nat != nil {
+		{
+			if err := nat.Gather(send, recv, root); !nativeUnsupported(err) {
+				return err
+			}
+		}
+	}
+	switch alg {
+	case algAuto, algBinomial:
+		gatherBinomial(r, send, recv, root)
+	default:
+		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Gather", alg)
+	}
+	return r.err
+}

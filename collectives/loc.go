@@ -1,0 +1,47 @@
+package collectives
+
+import "github.com/gompi/gompi/comm"
+
+// Pair is a value with an index, the element type of MinLoc and MaxLoc (MPI's MPI_DOUBLE_INT and
+// friends). Index is usually a rank or a position; ties in Value keep the smaller Index.
+type Pair[T Real] struct {
+	Value T
+	Index int
+}
+
+// MinLoc keeps the pair with the smaller value, and of equal values the smaller index
+// (MPI_MINLOC, MPI 4.1 §6.9.4). Use it with ReduceLoc and AllreduceLoc.
+func MinLoc[T Real]() opDef[Pair[T]] {
+	return opDef[Pair[T]]{name: "MinLoc", commutative: true, combine: func(inout, in []Pair[T]) {
+		in = in[:len(inout)]
+		for i := range inout {
+			if in[i].Value < inout[i].Value || in[i].Value == inout[i].Value && in[i].Index < inout[i].Index {
+				inout[i] = in[i]
+			}
+		}
+	}}
+}
+
+// MaxLoc keeps the pair with the larger value, and of equal values the smaller index
+// (MPI_MAXLOC, MPI 4.1 §6.9.4). Use it with ReduceLoc and AllreduceLoc.
+func MaxLoc[T Real]() opDef[Pair[T]] {
+	return opDef[Pair[T]]{name: "MaxLoc", commutative: true, combine: func(inout, in []Pair[T]) {
+		in = in[:len(inout)]
+		for i := range inout {
+			if in[i].Value > inout[i].Value || in[i].Value == inout[i].Value && in[i].Index < inout[i].Index {
+				inout[i] = in[i]
+			}
+		}
+	}}
+}
+
+// ReduceLoc is Reduce for vectors of pairs, with MinLoc, MaxLoc or a user operation on pairs.
+func ReduceLoc[T Real](c *comm.Comm, send, recv []Pair[T], op Op[Pair[T]], root int) error {
+	return reduce(c, "ReduceLoc", send, recv, op, root, algAuto)
+}
+
+// AllreduceLoc is Allreduce for vectors of pairs, with MinLoc, MaxLoc or a user operation on
+// pairs: for example, the global minimum of a value and the rank that holds it.
+func AllreduceLoc[T Real](c *comm.Comm, send, recv []Pair[T], op Op[Pair[T]]) error {
+	return allreduce(c, "AllreduceLoc", send, recv, op, algAuto)
+}

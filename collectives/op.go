@@ -1,0 +1,218 @@
+package collectives
+
+import (
+	"reflect"
+
+	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/comm"
+)
+
+// Integer is the set of integer element types: those the logical and bitwise operations accept.
+type Integer interface {
+	~int8 | ~int16 | ~int32 | ~int64 | ~int |
+		~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uint | ~uintptr
+}
+
+// Real is the set of ordered element types (integers and floats): those Min, Max, MinLoc and
+// MaxLoc accept.
+type Real interface {
+	Integer | ~float32 | ~float64
+}
+
+// Op is a reduction operation on elements of type T.
+//
+// The predefined operations (Sum, Prod, Min, Max, LAnd, LOr, LXor, BAnd, BOr, BXor) are generic
+// functions of this type: pass them without type arguments, as in
+// Allreduce(c, send, recv, collectives.Sum), and Go infers T from the buffers. NewOp makes a user
+// operation. An Op is a description, not something to call: the reductions call it once per call
+// to learn how to combine.
+//
+// Every Op is associative (up to floating-point rounding). Commutative ones may combine in any
+// order, which lets the large-message algorithms split the work; non-commutative ones combine in
+// rank order. Ops are safe for concurrent use.
+type Op[T any] func() opDef[T]
+
+// opDef is what an Op describes: how to combine two vectors, whether the order matters, and for
+// predefined operations the code a native backend knows them by.
+type opDef[T any] struct {
+	name        string
+	combine     func(inout, in []T) // inout[i] = inout[i] ⊕ in[i]
+	commutative bool
+	native      backend.Op // valid when predefined
+	predefined  bool
+}
+
+// NewOp returns a user-defined operation (MPI_Op_create, MPI 4.1 §6.9.5). f must set
+// inout[i] = inout[i] ⊕ in[i] for every i, where inout holds the partial result of lower ranks
+// (the left operand) and in that of higher ranks; note that MPI's C user functions take the left
+// operand in their first argument and write the second, the other way round. f is called on
+// slices of equal length, possibly sub-slices of the caller's buffers (the large-message
+// algorithms split vectors), possibly from several goroutines at once, and must not keep them.
+// commutative says whether f's operands may be swapped; if false, the reductions combine in rank
+// order and use only order-preserving algorithms.
+func NewOp[T any](f func(inout, in []T), commutative bool) Op[T] {
+	return func() opDef[T] {
+		return opDef[T]{name: "user op", combine: f, commutative: commutative}
+	}
+}
+
+func predefined[T any](name string, code backend.Op, f func(inout, in []T)) opDef[T] {
+	return opDef[T]{name: name, combine: f, commutative: true, native: code, predefined: true}
+}
+
+// Sum adds (MPI_SUM). It accepts every element type, complex included.
+func Sum[T comm.Elem]() opDef[T] {
+	return predefined("Sum", backend.OpSum, func(inout, in []T) {
+		in = in[:len(inout)]
+		for i := range inout {
+			inout[i] += in[i]
+		}
+	})
+}
+
+// Prod multiplies (MPI_PROD). It accepts every element type, complex included.
+func Prod[T comm.Elem]() opDef[T] {
+	return predefined("Prod", backend.OpProd, func(inout, in []T) {
+		in = in[:len(inout)]
+		for i := range inout {
+			inout[i] *= in[i]
+		}
+	})
+}
+
+// Min keeps the smaller element (MPI_MIN). For floats it follows Go's builtin min: a NaN wins.
+func Min[T Real]() opDef[T] {
+	return predefined("Min", backend.OpMin, func(inout, in []T) {
+		in = in[:len(inout)]
+		for i := range inout {
+			inout[i] = min(inout[i], in[i])
+		}
+	})
+}
+
+// Max keeps the larger element (MPI_MAX). For floats it follows Go's builtin max: a NaN wins.
+func Max[T Real]() opDef[T] {
+	return predefined("Max", backend.OpMax, func(inout, in []T) {
+		in = in[:len(inout)]
+		for i := range inout {
+			inout[i] = max(inout[i], in[i])
+		}
+	})
+}
+
+func truth[T Integer](b bool) T {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// LAnd is logical and (MPI_LAND): the result is 1 if both elements are non-zero, else 0.
+func LAnd[T Integer]() opDef[T] {
+	return predefined("LAnd", backend.OpLAnd, func(inout, in []T) {
+		in = in[:len(inout)]
+		for i := range inout {
+			inout[i] = truth[T](inout[i] != 0 && in[i] != 0)
+		}
+	})
+}
+
+// LOr is logical or (MPI_LOR): the result is 1 if either element is non-zero, else 0.
+func LOr[T Integer]() opDef[T] {
+	return predefined("LOr", backend.OpLOr, func(inout, in []T) {
+		in = in[:len(inout)]
+		for i := range inout {
+			inout[i] = truth[T](inout[i] != 0 || in[i] != 0)
+		}
+	})
+}
+
+// LXor is logical exclusive or (MPI_LXOR): the result is 1 if exactly one element is non-zero.
+func LXor[T Integer]() opDef[T] {
+	return predefined("LXor", backend.OpLXor, func(inout, in []T) {
+		in = in[:len(inout)]
+		for i := range inout {
+			inout[i] = truth[T]((inout[i] != 0) != (in[i] != 0))
+		}
+	})
+}
+
+// BAnd is bitwise and (MPI_BAND).
+func BAnd[T Integer]() opDef[T] {
+	return predefined("BAnd", backend.OpBAnd, func(inout, in []T) {
+		in = in[:len(inout)]
+		for i := range inout {
+			inout[i] &= in[i]
+		}
+	})
+}
+
+// BOr is bitwise or (MPI_BOR).
+func BOr[T Integer]() opDef[T] {
+	return predefined("BOr", backend.OpBOr, func(inout, in []T) {
+		in = in[:len(inout)]
+		for i := range inout {
+			inout[i] |= in[i]
+		}
+	})
+}
+
+// BXor is bitwise exclusive or (MPI_BXOR).
+func BXor[T Integer]() opDef[T] {
+	return predefined("BXor", backend.OpBXor, func(inout, in []T) {
+		in = in[:len(inout)]
+		for i := range inout {
+			inout[i] ^= in[i]
+		}
+	})
+}
+
+// resolve calls op and checks that it describes something usable.
+func resolve[T any](name string, rank int, op Op[T]) (opDef[T], error) {
+	if op == nil {
+		return opDef[T]{}, argError(name, rank, comm.ErrInvalidArgument, "nil Op")
+	}
+	d := op()
+	if d.combine == nil {
+		return opDef[T]{}, argError(name, rank, comm.ErrInvalidArgument, "Op has no combining function (use NewOp)")
+	}
+	return d, nil
+}
+
+// nativeType returns the backend's name for T's memory layout, and false for types a native
+// backend cannot reduce (Pair, say).
+func nativeType[T any]() (backend.Type, bool) {
+	switch reflect.TypeFor[T]().Kind() {
+	case reflect.Int8:
+		return backend.Int8, true
+	case reflect.Int16:
+		return backend.Int16, true
+	case reflect.Int32:
+		return backend.Int32, true
+	case reflect.Int64:
+		return backend.Int64, true
+	case reflect.Int:
+		return backend.Int, true
+	case reflect.Uint8:
+		return backend.Uint8, true
+	case reflect.Uint16:
+		return backend.Uint16, true
+	case reflect.Uint32:
+		return backend.Uint32, true
+	case reflect.Uint64:
+		return backend.Uint64, true
+	case reflect.Uint:
+		return backend.Uint, true
+	case reflect.Uintptr:
+		return backend.Uintptr, true
+	case reflect.Float32:
+		return backend.Float32, true
+	case reflect.Float64:
+		return backend.Float64, true
+	case reflect.Complex64:
+		return backend.Complex64, true
+	case reflect.Complex128:
+		return backend.Complex128, true
+	}
+	return 0, false
+}

@@ -1,0 +1,68 @@
+package collectives
+
+import (
+	"math"
+
+	"github.com/gompi/gompi/comm"
+)
+
+// reduceLargeBytes is the vector size from which Reduce with a commutative op uses Rabenseifner's
+// algorithm instead of the binomial tree. On the 2-core machine where it was measured (4 ranks,
+// up to 2 MiB, inproc and TCP) the binomial tree always won, so the switch is off; MPICH switches
+// at 2 KiB on machines with a core per rank. See docs/collectives.md.
+const reduceLargeBytes = math.MaxInt
+
+// Reduce combines send from every rank with op and leaves the result in recv on rank root
+// (MPI_Reduce, MPI 4.1 §6.9.1): recv = send₀ ⊕ send₁ ⊕ … ⊕ sendₚ₋₁, element by element. Every
+// rank passes send of the same length; recv matters only at the root, where its length must
+// equal len(send) (elsewhere it may be nil). send and recv may be the same slice.
+func Reduce[T comm.Elem](c *comm.Comm, send, recv []T, op Op[T], root int) error {
+	return reduce(c, "Reduce", send, recv, op, root, algAuto)
+}
+
+func reduce[T any](c *comm.Comm, name string, send, recv []T, op Op[T], root int, alg algorithm) error {
+	if err := checkComm(c, name); err != nil {
+		return err
+	}
+	if err := checkRoot(c, name, root); err != nil {
+		return err
+	}
+	d, err := resolve(name, c.Rank(), op)
+	if err != nil {
+		return err
+	}
+	r := newRun(c, name, kindReduce)
+	n := len(send)
+	if r.rank == root && len(recv) != n {
+		// Take part with a scratch result, so that no other rank waits forever, then report.
+		r.failf(comm.ErrSizeMismatch, "recv has %d elements, send %d; they must be equal at the root %d", len(recv), n, root)
+		recv = make([]T, n)
+	}
+	if d.predefined {
+		if nat := r.native(c, alg); nat != nil {
+			if t, ok := nativeType[T](); ok {
+				if err := nat.Reduce(asBytes(send), asBytes(recv), t, d.native, root); !nativeUnsupported(err) {
+					return err
+				}
+			}
+		}
+	}
+	if alg == algAuto {
+		alg = algBinomial
+		if d.commutative && n*sizeOf[T]() >= reduceLargeBytes && n >= pof2Below(r.size) {
+			alg = algRabenseifner
+		}
+	}
+	switch alg {
+	case algBinomial:
+		reduceBinomial(r, send, recv, d, root)
+	case algRabenseifner:
+		if !d.commutative {
+			return errorf(name, comm.ErrInvalidArgument, "the %v algorithm needs a commutative op", alg)
+		}
+		reduceRabenseifner(r, send, recv, d, root)
+	default:
+		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Reduce", alg)
+	}
+	return r.err
+}

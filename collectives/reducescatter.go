@@ -1,0 +1,69 @@
+package collectives
+
+import "github.com/gompi/gompi/comm"
+
+// ReduceScatter combines send from every rank with op, element by element, and scatters the
+// result: rank i gets elements [counts[0]+…+counts[i-1], +counts[i]) in recv
+// (MPI_Reduce_scatter, MPI 4.1 §6.10.1). Every rank passes the same counts (one per rank), send of
+// their sum and recv of counts[rank] elements.
+func ReduceScatter[T comm.Elem](c *comm.Comm, send, recv []T, counts []int, op Op[T]) error {
+	return reduceScatter(c, "ReduceScatter", send, recv, counts, op, algAuto)
+}
+
+func reduceScatter[T any](c *comm.Comm, name string, send, recv []T, counts []int, op Op[T], alg algorithm) error {
+	if err := checkComm(c, name); err != nil {
+		return err
+	}
+	d, err := resolve(name, c.Rank(), op)
+	if err != nil {
+		return err
+	}
+	r := newRun(c, name, kindReduceScatter)
+	esize := sizeOf[T]()
+	bc, bd, err := checkCounts(name, r.rank, r.size, counts, nil, len(send), esize, "send")
+	if err == nil {
+		total := 0
+		for _, n := range counts {
+			total += n
+		}
+		switch {
+		case total != len(send):
+			err = argError(name, r.rank, comm.ErrSizeMismatch, "send has %d elements, the counts add up to %d", len(send), total)
+		case counts[r.rank] != len(recv):
+			err = argError(name, r.rank, comm.ErrSizeMismatch, "recv has %d elements, counts[%d] = %d", len(recv), r.rank, counts[r.rank])
+		}
+	}
+	if err != nil {
+		// Take part with placeholder counts, so that no other rank waits forever.
+		r.fail(err)
+		counts = make([]int, r.size)
+		bc, bd = uniform(r.size, 0)
+	}
+	if d.predefined {
+		if nat := r.native(c, alg); nat != nil {
+			if t, ok := nativeType[T](); ok {
+				if err := nat.ReduceScatter(asBytes(send), asBytes(recv), counts, t, d.native); !nativeUnsupported(err) {
+					return err
+				}
+			}
+		}
+	}
+	if alg == algAuto {
+		alg = algReduceScatterv
+		if d.commutative {
+			alg = algRing
+		}
+	}
+	switch alg {
+	case algRing:
+		if !d.commutative {
+			return errorf(name, comm.ErrInvalidArgument, "the %v algorithm needs a commutative op", alg)
+		}
+		reduceScatterRing(r, send, recv, counts, d)
+	case algReduceScatterv:
+		reduceScatterReduceScatterv(r, send, recv, bc, bd, d)
+	default:
+		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for ReduceScatter", alg)
+	}
+	return r.err
+}

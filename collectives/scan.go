@@ -1,0 +1,46 @@
+package collectives
+
+import "github.com/gompi/gompi/comm"
+
+// Scan computes inclusive prefix reductions: rank i gets recv = send₀ ⊕ … ⊕ sendᵢ (MPI_Scan,
+// MPI 4.1 §6.11.1). send and recv have the same length on every rank and may be the same slice.
+func Scan[T comm.Elem](c *comm.Comm, send, recv []T, op Op[T]) error {
+	return scan(c, "Scan", kindScan, send, recv, op)
+}
+
+// Exscan computes exclusive prefix reductions: rank i > 0 gets recv = send₀ ⊕ … ⊕ sendᵢ₋₁, and
+// rank 0's recv is left as it is (MPI_Exscan, MPI 4.1 §6.11.2, where it is undefined). send and
+// recv have the same length on every rank and may be the same slice.
+func Exscan[T comm.Elem](c *comm.Comm, send, recv []T, op Op[T]) error {
+	return scan(c, "Exscan", kindExscan, send, recv, op)
+}
+
+func scan[T any](c *comm.Comm, name string, k kind, send, recv []T, op Op[T]) error {
+	if err := checkComm(c, name); err != nil {
+		return err
+	}
+	d, err := resolve(name, c.Rank(), op)
+	if err != nil {
+		return err
+	}
+	r := newRun(c, name, k)
+	if len(recv) != len(send) {
+		r.failf(comm.ErrSizeMismatch, "send has %d elements, recv %d; they must be equal", len(send), len(recv))
+		recv = make([]T, len(send))
+	}
+	if d.predefined {
+		if nat := r.native(c, algAuto); nat != nil {
+			if t, ok := nativeType[T](); ok {
+				f := nat.Scan
+				if k == kindExscan {
+					f = nat.Exscan
+				}
+				if err := f(asBytes(send), asBytes(recv), t, d.native); !nativeUnsupported(err) {
+					return err
+				}
+			}
+		}
+	}
+	scanRecursiveDoubling(r, send, recv, d, k == kindExscan)
+	return r.err
+}

@@ -1,0 +1,37 @@
+package collectives
+
+import "github.com/gompi/gompi/comm"
+
+// Scatterv sends send[displs[i]:displs[i]+counts[i]] on rank root to rank i's recv (MPI_Scatterv,
+// MPI 4.1 §6.6). send, counts and displs matter only at the root; a nil displs means the blocks
+// are packed in rank order. Each rank's len(recv) must equal its counts entry, or that rank fails
+// with comm.ErrSizeMismatch.
+func Scatterv[T comm.Elem](c *comm.Comm, send []T, counts, displs []int, recv []T, root int) error {
+	return scatterv(c, "Scatterv", asBytes(send), counts, displs, asBytes(recv), sizeOf[T](), root)
+}
+
+func scatterv(c *comm.Comm, name string, send []byte, counts, displs []int, recv []byte, esize, root int) error {
+	if err := checkComm(c, name); err != nil {
+		return err
+	}
+	if err := checkRoot(c, name, root); err != nil {
+		return err
+	}
+	r := newRun(c, name, kindScatterv)
+	var bc, bd []int
+	if r.rank == root {
+		var err error
+		bc, bd, err = checkCounts(name, r.rank, r.size, counts, displs, len(send)/esize, esize, "send")
+		if err == nil && bc[root] != len(recv) {
+			err = argError(name, r.rank, comm.ErrSizeMismatch, "counts[%d] = %d but the root's recv has %d elements", root, counts[root], len(recv)/esize)
+		}
+		r.fail(err)
+	}
+	if nat := r.native(c, algAuto); nat != nil {
+		if err := nat.Scatterv(send, bc, bd, recv, root); !nativeUnsupported(err) {
+			return err
+		}
+	}
+	scattervLinear(r, send, bc, bd, recv, root)
+	return r.err
+}
