@@ -80,7 +80,8 @@ var errAborted = errors.New("peer abandoned the collective")
 // run is used by one goroutine.
 type run struct {
 	ctx  context.Context
-	b    backend.Backend
+	c    *comm.Comm
+	b    backend.Backend // c's collective shadow, see shadow
 	name string
 	kind kind
 	rank int
@@ -89,8 +90,17 @@ type run struct {
 }
 
 func newRun(c *comm.Comm, name string, k kind) *run {
-	cc := c.Collective()
-	return &run{ctx: context.Background(), b: cc.Backend(), name: name, kind: k, rank: c.Rank(), size: c.Size()}
+	return &run{ctx: context.Background(), c: c, name: name, kind: k, rank: c.Rank(), size: c.Size()}
+}
+
+// shadow returns the collective context's backend, made on first use: on OpenMPI making it is
+// itself collective (MPI_Comm_dup), so a call that goes native must not make it, or a job shared
+// with C ranks, which never make that call, would hang.
+func (r *run) shadow() backend.Backend {
+	if r.b == nil {
+		r.b = r.c.Collective().Backend()
+	}
+	return r.b
 }
 
 // fail records err unless an error is already recorded.
@@ -144,7 +154,7 @@ func (r *run) outgoing(buf []byte) ([]byte, int) {
 // send sends buf to rank dest (or an abort message, after an error).
 func (r *run) send(buf []byte, dest int) {
 	payload, tag := r.outgoing(buf)
-	if err := r.b.Send(r.ctx, payload, dest, tag); err != nil {
+	if err := r.shadow().Send(r.ctx, payload, dest, tag); err != nil {
 		r.fail(fmt.Errorf("collectives: %s on rank %d: %w", r.name, r.rank, err))
 	}
 }
@@ -155,7 +165,7 @@ func (r *run) recv(buf []byte, src int) {
 		r.discard(src)
 		return
 	}
-	st, err := r.b.Recv(r.ctx, buf, src, backend.AnyTag)
+	st, err := r.shadow().Recv(r.ctx, buf, src, backend.AnyTag)
 	r.check(st, err, buf, src)
 }
 
@@ -167,7 +177,7 @@ func (r *run) sendrecv(sbuf []byte, dest int, rbuf []byte, src int) {
 		r.discard(src)
 		return
 	}
-	req, err := r.b.Irecv(rbuf, src, backend.AnyTag)
+	req, err := r.shadow().Irecv(rbuf, src, backend.AnyTag)
 	if err != nil {
 		r.fail(fmt.Errorf("collectives: %s on rank %d: %w", r.name, r.rank, err))
 		r.send(nil, dest)
@@ -187,7 +197,7 @@ func (r *run) sendrecv(sbuf []byte, dest int, rbuf []byte, src int) {
 
 // discard receives and drops the next message from src, whatever its length.
 func (r *run) discard(src int) {
-	if _, _, err := r.b.RecvAlloc(r.ctx, src, backend.AnyTag); err != nil && !errors.Is(err, comm.ErrTruncated) {
+	if _, _, err := r.shadow().RecvAlloc(r.ctx, src, backend.AnyTag); err != nil && !errors.Is(err, comm.ErrTruncated) {
 		r.fail(fmt.Errorf("collectives: %s on rank %d: %w", r.name, r.rank, err))
 	}
 }
