@@ -67,7 +67,15 @@ func readNpy(name string, ptr any) error {
 		return fmt.Errorf("matvec: %w", err)
 	}
 	defer f.Close()
-	if err := npyio.Read(f, ptr); err != nil {
+	r, err := npyio.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("matvec: read %s: %w", name, err)
+	}
+	if t := strings.Trim(r.Header.Descr.Type, "'\""); t != "<f8" && t != "=f8" && t != "|f8" {
+		return fmt.Errorf("matvec: %s holds %s elements (shape %v); matvec reads float64 arrays: save it with a.astype(numpy.float64)",
+			name, t, r.Header.Descr.Shape)
+	}
+	if err := r.Read(ptr); err != nil {
 		return fmt.Errorf("matvec: read %s: %w", name, err)
 	}
 	return nil

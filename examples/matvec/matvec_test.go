@@ -88,6 +88,10 @@ func TestMatvecNpy(t *testing.T) {
 	if _, err := runMatvec(2, bad); err == nil || !strings.Contains(err.Error(), "5×5") {
 		t.Errorf("A 5×5 with x of 3: error %v, want one naming the shapes", err)
 	}
+	bad.xFile = write("float32.npy", []float32{1, 2, 3, 4, 5})
+	if _, err := runMatvec(2, bad); err == nil || !strings.Contains(err.Error(), "<f4") || !strings.Contains(err.Error(), "float64") {
+		t.Errorf("x of float32: error %v, want one naming the element type", err)
+	}
 }
 
 func TestRowBlocks(t *testing.T) {
