@@ -1,5 +1,7 @@
 package collectives
 
+import "slices"
+
 // allgatherBruck: rank r keeps the blocks it has in the order r, r+1, r+2, ... (mod p). In round
 // k (k = 1, 2, 4, ...) it sends its first min(k, p-k) blocks to rank r-k and appends the ones
 // rank r+k sends, so the run of known blocks doubles. After ⌈lg p⌉ rounds it has all p, and one
@@ -18,10 +20,24 @@ func allgatherBruck(r *run, send, recv []byte) {
 		r.sendrecv(recv[:cnt*nb], (r.rank-k+p)%p, recv[k*nb:(k+cnt)*nb], (r.rank+k)%p)
 	}
 	// recv holds the blocks of ranks r, r+1, ...: rotate right by r blocks.
-	if shift := r.rank * nb; shift > 0 {
-		tmp := make([]byte, len(recv))
-		copy(tmp, recv)
-		copy(recv[shift:], tmp)
-		copy(recv, tmp[len(recv)-shift:])
+	rotateRight(recv, r.rank*nb)
+}
+
+// rotateRight rotates buf right by shift bytes (0 <= shift <= len(buf)) without allocating:
+// through a stack buffer at the sizes Bruck is chosen for, by three reversals above them.
+func rotateRight(buf []byte, shift int) {
+	if shift == 0 || shift == len(buf) {
+		return
 	}
+	if len(buf) <= allgatherBruckMaxBytes {
+		var tmp [allgatherBruckMaxBytes]byte
+		t := tmp[:len(buf)]
+		copy(t, buf)
+		copy(buf[shift:], t)
+		copy(buf, t[len(buf)-shift:])
+		return
+	}
+	slices.Reverse(buf)
+	slices.Reverse(buf[:shift])
+	slices.Reverse(buf[shift:])
 }

@@ -1,6 +1,7 @@
 package collectives
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 
@@ -232,5 +233,26 @@ func TestBarrier(t *testing.T) {
 			}
 			return nil
 		})
+	}
+}
+
+func TestRotateRight(t *testing.T) {
+	for _, n := range []int{0, 1, 7, allgatherBruckMaxBytes, allgatherBruckMaxBytes + 3, 3 * allgatherBruckMaxBytes} {
+		for _, shift := range []int{0, 1, n / 3, n - 1, n} {
+			if shift < 0 || shift > n {
+				continue
+			}
+			buf, want := make([]byte, n), make([]byte, n)
+			for i := range buf {
+				buf[i] = byte(i * 7)
+			}
+			for i := range buf {
+				want[(i+shift)%max(n, 1)] = buf[i]
+			}
+			rotateRight(buf, shift)
+			if !bytes.Equal(buf, want) {
+				t.Errorf("rotateRight(%d bytes, %d): wrong result", n, shift)
+			}
+		}
 	}
 }
