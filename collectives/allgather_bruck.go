@@ -1,16 +1,13 @@
 package collectives
 
-import "slices"
-
 // allgatherBruck: rank r keeps the blocks it has in the order r, r+1, r+2, ... (mod p). In round
 // k (k = 1, 2, 4, ...) it sends its first min(k, p-k) blocks to rank r-k and appends the ones
 // rank r+k sends, so the run of known blocks doubles. After ⌈lg p⌉ rounds it has all p, and one
 // rotation puts them in rank order.
 //
-// Cost for p ranks and n bytes per rank: ⌈lg p⌉ α + (p-1) n β, plus a local rotation (two
-// copies) of p·n bytes. Latency-optimal for any p (recursive doubling is only for powers of two).
-// Chosen on at least allgatherBruckMinRanks ranks while the result is smaller than
-// allgatherBruckMaxBytes. Any p, any n.
+// Cost for p ranks and n bytes per rank: ⌈lg p⌉ α + (p-1) n β, plus an in-place rotation of
+// p·n bytes (two to three copies, see rotateLeft). Latency-optimal for any p (recursive doubling is only for powers of two).
+// Chosen while the result is at most allgatherBruckMaxBytes. Any p, any n.
 // Reference: Bruck, Ho, Kipnis, Upfal & Weathersby, IEEE TPDS 8(11), 1997.
 func allgatherBruck(r *run, send, recv []byte) {
 	p, nb := r.size, len(send)
@@ -23,21 +20,50 @@ func allgatherBruck(r *run, send, recv []byte) {
 	rotateRight(recv, r.rank*nb)
 }
 
-// rotateRight rotates buf right by shift bytes (0 <= shift <= len(buf)) without allocating:
-// through a stack buffer at the sizes Bruck is chosen for, by three reversals above them.
+// rotateRight rotates buf right by shift bytes (0 <= shift <= len(buf)) without allocating.
 func rotateRight(buf []byte, shift int) {
-	if shift == 0 || shift == len(buf) {
-		return
+	rotateLeft(buf, len(buf)-shift)
+}
+
+// rotateScratch is the stack buffer of rotateLeft.
+const rotateScratch = 8 << 10
+
+// rotateLeft rotates buf left by k bytes (0 <= k <= len(buf)): buf[k:] moves to the front. When
+// the shorter of the two parts fits a stack buffer it is set aside and the longer one moved with
+// one copy. Otherwise the block-swap algorithm (Gries and Mills) swaps the shorter part with its
+// final place, which leaves a smaller rotation of the rest, until the shorter part fits.
+func rotateLeft(buf []byte, k int) {
+	var tmp [rotateScratch]byte
+	for k > 0 && k < len(buf) {
+		n := len(buf)
+		switch {
+		case k <= len(tmp): // A B → B A with |A| = k small
+			copy(tmp[:k], buf[:k])
+			copy(buf, buf[k:])
+			copy(buf[n-k:], tmp[:k])
+			return
+		case n-k <= len(tmp): // |B| small
+			copy(tmp[:n-k], buf[k:])
+			copy(buf[n-k:], buf[:k])
+			copy(buf, tmp[:n-k])
+			return
+		case k <= n-k: // A BL BR, |BR| = |A| → BR BL A; BR BL still needs rotating left by k
+			swapBytes(buf[:k], buf[n-k:], tmp[:])
+			buf = buf[:n-k]
+		default: // AL AR B, |AL| = |B| → B AR AL; AR AL still needs rotating left by k-|B|
+			swapBytes(buf[:n-k], buf[k:], tmp[:])
+			buf, k = buf[n-k:], k-(n-k)
+		}
 	}
-	if len(buf) <= allgatherBruckMaxBytes {
-		var tmp [allgatherBruckMaxBytes]byte
-		t := tmp[:len(buf)]
-		copy(t, buf)
-		copy(buf[shift:], t)
-		copy(buf, t[len(buf)-shift:])
-		return
+}
+
+// swapBytes exchanges the contents of x and y (same length, not overlapping) through tmp.
+func swapBytes(x, y, tmp []byte) {
+	for i := 0; i < len(x); i += len(tmp) {
+		j := min(i+len(tmp), len(x))
+		t := tmp[:j-i]
+		copy(t, x[i:j])
+		copy(x[i:j], y[i:j])
+		copy(y[i:j], t)
 	}
-	slices.Reverse(buf)
-	slices.Reverse(buf[:shift])
-	slices.Reverse(buf[shift:])
 }

@@ -5,8 +5,8 @@ package collectives
 // both Allgather and Allgatherv (block lengths and places in bytes, counts and displs).
 //
 // Cost for p ranks and N bytes in all: (p-1) α + (p-1)/p N β (for equal blocks). Bandwidth-
-// optimal and each rank talks only to its neighbours. Chosen for Allgather except
-// for small results on many ranks (see allgatherBruckMaxBytes), and always for Allgatherv. Any p, any counts.
+// optimal and each rank talks only to its neighbours. Chosen for Allgather above
+// allgatherBruckMaxBytes of result, and always for Allgatherv. Any p, any counts.
 // Reference: Thakur, Rabenseifner & Gropp, IJHPCA 2005, §3.
 func allgatherRing(r *run, send, recv []byte, counts, displs []int) {
 	p := r.size

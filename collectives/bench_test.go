@@ -90,7 +90,7 @@ func BenchmarkReduce(b *testing.B) {
 
 func BenchmarkAllgather(b *testing.B) {
 	for _, alg := range []algorithm{algBruck, algRing} {
-		for _, cfg := range []struct{ p, size int }{{4, 128}, {8, 128}, {8, 1 << 10}, {4, 1 << 10}, {4, 8 << 10}, {4, 32 << 10}, {4, 128 << 10}, {4, 512 << 10}} {
+		for _, cfg := range []struct{ p, size int }{{4, 128}, {8, 128}, {8, 1 << 10}, {8, 4 << 10}, {8, 16 << 10}, {4, 1 << 10}, {4, 8 << 10}, {4, 32 << 10}, {4, 128 << 10}, {4, 512 << 10}} {
 			benchCollective(b, alg.String(), cfg.p, cfg.size, func(c *comm.Comm, n int) func() error {
 				send, recv := make([]byte, n*8), make([]byte, c.Size()*n*8)
 				return func() error { return allgather(c, "Allgather", send, recv, 1, alg) }

@@ -237,17 +237,18 @@ func TestBarrier(t *testing.T) {
 }
 
 func TestRotateRight(t *testing.T) {
-	for _, n := range []int{0, 1, 7, allgatherBruckMaxBytes, allgatherBruckMaxBytes + 3, 3 * allgatherBruckMaxBytes} {
-		for _, shift := range []int{0, 1, n / 3, n - 1, n} {
+	const m = rotateScratch
+	for _, n := range []int{0, 1, 7, m, m + 3, 2*m + 1, 5*m + 7, 13 * m} {
+		for _, shift := range []int{0, 1, m, m + 1, n / 3, n / 2, 2 * n / 3, n - m - 1, n - m, n - 1, n} {
 			if shift < 0 || shift > n {
 				continue
 			}
 			buf, want := make([]byte, n), make([]byte, n)
 			for i := range buf {
-				buf[i] = byte(i * 7)
+				buf[i] = byte(i*7 + i/251)
 			}
 			for i := range buf {
-				want[(i+shift)%max(n, 1)] = buf[i]
+				want[(i+shift)%n] = buf[i]
 			}
 			rotateRight(buf, shift)
 			if !bytes.Equal(buf, want) {
