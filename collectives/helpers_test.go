@@ -25,6 +25,18 @@ func bigCounts() []int {
 	return []int{1 << 20}
 }
 
+// countsAt returns the counts for a sweep at communicator size p: counts, plus bigCounts when p
+// is one of the sizes chosen for the large buffer (one non-power of two at least, to keep the
+// -race run short).
+func countsAt(p int, big ...int) []int {
+	for _, b := range big {
+		if p == b {
+			return append(append([]int{}, counts...), bigCounts()...)
+		}
+	}
+	return counts
+}
+
 // hangLimit bounds every multi-rank run: a collective that waits longer is reported as hung.
 const hangLimit = 60 * time.Second
 
