@@ -19,6 +19,7 @@ const (
 	EnvSecret    = "GOMPI_SECRET"     // the job secret, hex; proves membership in handshakes
 	EnvHost      = "GOMPI_HOST"       // address this rank listens on (default 127.0.0.1)
 	EnvTransport = "GOMPI_TRANSPORT"  // "tcp" (default)
+	EnvBind      = "GOMPI_BIND"       // "core" (default): bind a rank to its share of the host's CPUs when the ranks fit; "none"
 )
 
 // Store is a key/value store shared by the ranks of one job during startup.

@@ -21,3 +21,14 @@ func TestConformanceSmallEager(t *testing.T) {
 	}
 	commtest.RunJobs(t, start, []int{2, 3})
 }
+
+// TestConformanceSpin runs the suite with spinning readers (Config.SpinWait), the setting of a
+// rank that has a core to itself, on both sides of the eager limit.
+func TestConformanceSpin(t *testing.T) {
+	for _, eager := range []int{0, 256} {
+		start := func(n int, f func(*comm.Comm) error) error {
+			return tcptest.RunConfig(n, tcp.Config{EagerLimit: eager, SpinWait: tcp.DefaultSpinWait}, f)
+		}
+		commtest.RunJobs(t, start, []int{2, 3})
+	}
+}
