@@ -42,6 +42,10 @@ type Config struct {
 	BootstrapAddr string
 	// Transport is the value of GOMPI_TRANSPORT. Default: "tcp".
 	Transport string
+	// BindTo is the value of GOMPI_BIND: "core" (the default) binds each rank to its own
+	// share of its host's CPUs when the host's ranks fit them, "none" leaves placement to the
+	// kernel.
+	BindTo string
 	// TagOutput prefixes every line on the terminal with "[rank] ".
 	TagOutput bool
 	// TimestampOutput prefixes every line with the time it was read (TimestampLayout).
@@ -89,6 +93,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Transport == "" {
 		c.Transport = "tcp"
+	}
+	if c.BindTo == "" {
+		c.BindTo = "core"
+	}
+	if c.BindTo != "core" && c.BindTo != "none" {
+		return c, fmt.Errorf("launcher: --bind-to %q: want core or none", c.BindTo)
 	}
 	if !slices.Contains(transports, c.Transport) {
 		return c, fmt.Errorf("launcher: unknown transport %q (known: %v)", c.Transport, transports)

@@ -15,6 +15,7 @@ type job struct {
 	secret    string // GOMPI_SECRET, hex
 	bootstrap string // GOMPI_BOOTSTRAP, host:port
 	transport string // GOMPI_TRANSPORT
+	bind      string // GOMPI_BIND
 	localHost string // GOMPI_HOST of local ranks
 	size      int
 }
@@ -35,6 +36,7 @@ func (j *job) gompiEnv(s Slot) []string {
 		bootstrap.EnvSecret + "=" + j.secret,
 		bootstrap.EnvHost + "=" + host,
 		bootstrap.EnvTransport + "=" + j.transport,
+		bootstrap.EnvBind + "=" + j.bind,
 	}
 }
 

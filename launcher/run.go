@@ -168,6 +168,7 @@ func (r *runner) prepare() (int, error) {
 		secret:    hex.EncodeToString(secret),
 		bootstrap: r.server.Addr(),
 		transport: r.cfg.Transport,
+		bind:      r.cfg.BindTo,
 		localHost: host,
 		size:      len(r.slots),
 	}
