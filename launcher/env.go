@@ -77,19 +77,28 @@ func localEnv(user, gompi []string) []string {
 	return append(env, gompi...)
 }
 
+// secretReader is the shell command through which a remote rank starts: it reads the job
+// secret from the first line of standard input into GOMPI_SECRET, then becomes PROGRAM ($0)
+// with its arguments. The secret thus never appears on a command line, where every user of
+// either host could read it (/proc/PID/cmdline); the shell's read takes one byte at a time
+// from a pipe, so the rest of standard input is left to PROGRAM.
+const secretReader = `IFS= read -r GOMPI_SECRET || { echo "gompi: no job secret on standard input: the launch agent must pass standard input through" >&2; exit 125; }; export GOMPI_SECRET; exec "$0" "$@"`
+
 // agentArgs is the command line that starts a remote rank through the launch agent:
 //
-//	AGENT... HOST env VAR=VALUE... PROGRAM ARGS...
+//	AGENT... HOST env VAR=VALUE... /bin/sh -c SECRET-READER PROGRAM ARGS...
 //
-// The agent receives these as separate words, but like ssh it may join them with spaces and
-// hand the result to a shell on HOST, so every word that a shell would change is single-quoted.
+// env must not hold the secret: the launcher writes it on the agent's standard input
+// (secretReader). The agent receives these as separate words, but like ssh it may join them
+// with spaces and hand the result to a shell on HOST, so every word that a shell would change
+// is single-quoted.
 func agentArgs(agent []string, host string, env []string, program string, args []string) []string {
 	out := append([]string{}, agent...)
 	out = append(out, host, "env")
 	for _, kv := range env {
 		out = append(out, shellQuote(kv))
 	}
-	out = append(out, shellQuote(program))
+	out = append(out, "/bin/sh", "-c", shellQuote(secretReader), shellQuote(program))
 	for _, a := range args {
 		out = append(out, shellQuote(a))
 	}

@@ -434,26 +434,63 @@ func TestCulprit(t *testing.T) {
 	}
 }
 
-// --verbose shows each rank's command, but never the job secret.
+// The job secret reaches a remote rank on its standard input, never on a command line:
+// --verbose shows each rank's command, and neither it nor the agent's arguments hold the
+// secret, yet local and remote ranks have the same one.
 func TestRunVerboseHidesSecret(t *testing.T) {
+	dir := t.TempDir()
+	agent, args := filepath.Join(dir, "agent"), filepath.Join(dir, "args")
+	script := "#!/bin/sh\nshift\necho \"$*\" >> " + args + "\nexec /bin/sh -c \"$*\"\n"
+	if err := os.WriteFile(agent, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, out, errOut := runScript(t, 2, `echo "$GOMPI_RANK $GOMPI_SECRET"`, Config{Verbose: true,
+		Hosts: []Host{{"localhost", 1}, {"nodeA", 1}}, LaunchAgent: []string{agent}, BootstrapAddr: "127.0.0.1"})
+	if res.ExitCode != 0 {
+		t.Fatalf("ExitCode %d, stderr %q", res.ExitCode, errOut)
+	}
+	lines := sortedLines(out)
+	if len(lines) != 2 || len(lines[0]) != 2+64 || lines[1] != "1"+lines[0][1:] {
+		t.Fatalf("ranks printed %q, want the same 64-digit secret from rank 0 (local) and 1 (remote)", lines)
+	}
+	secret := lines[0][2:]
+	if !strings.Contains(errOut, "rank 1 on nodeA: pid ") {
+		t.Errorf("verbose output %q lacks rank 1's command", errOut)
+	}
+	b, err := os.ReadFile(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, s := range map[string]string{"verbose output": errOut, "the agent's arguments": string(b)} {
+		if strings.Contains(s, secret) || strings.Contains(s, "GOMPI_SECRET=") {
+			t.Errorf("%s show the secret: %q", what, s)
+		}
+	}
+}
+
+// A remote rank 0 gets gompirun's standard input whole, after the secret line it does not see;
+// an agent that does not pass standard input through makes the rank fail with a clear message.
+func TestRunRemoteStdin(t *testing.T) {
 	dir := t.TempDir()
 	agent := filepath.Join(dir, "agent")
 	if err := os.WriteFile(agent, []byte("#!/bin/sh\nshift\nexec /bin/sh -c \"$*\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	res, out, errOut := runScript(t, 2, `echo "$GOMPI_SECRET"`, Config{Verbose: true,
-		Hosts: []Host{{"localhost", 1}, {"nodeA", 1}}, LaunchAgent: []string{agent}, BootstrapAddr: "127.0.0.1"})
-	if res.ExitCode != 0 {
-		t.Fatalf("ExitCode %d, stderr %q", res.ExitCode, errOut)
+	input := "first line\nsecond line, no newline"
+	res, out, errOut := runScript(t, 2, `if [ "$GOMPI_RANK" = 0 ]; then cat; fi`, Config{
+		Hosts: []Host{{"nodeA", 1}, {"localhost", 1}}, LaunchAgent: []string{agent}, BootstrapAddr: "127.0.0.1",
+		Stdin: strings.NewReader(input)})
+	if res.ExitCode != 0 || out != input+"\n" {
+		t.Fatalf("ExitCode %d, output %q (stderr %q); want 0 and %q", res.ExitCode, out, errOut, input+"\n")
 	}
-	secret := strings.Split(out, "\n")[0]
-	if len(secret) != 64 {
-		t.Fatalf("rank printed %q, want a 64-digit secret", secret)
+
+	closed := filepath.Join(dir, "closed-agent")
+	if err := os.WriteFile(closed, []byte("#!/bin/sh\nshift\nexec /bin/sh -c \"$*\" </dev/null\n"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(errOut, "rank 1 on nodeA: pid ") || !strings.Contains(errOut, "GOMPI_SECRET=<secret>") {
-		t.Errorf("verbose output %q lacks rank 1's command with the secret masked", errOut)
-	}
-	if strings.Contains(errOut, secret) {
-		t.Errorf("verbose output shows the secret: %q", errOut)
+	res, _, errOut = runScript(t, 1, `echo ran`, Config{
+		Hosts: []Host{{"nodeA", 1}}, LaunchAgent: []string{closed}, BootstrapAddr: "127.0.0.1"})
+	if res.ExitCode != 125 || !strings.Contains(errOut, "no job secret on standard input") {
+		t.Errorf("agent without stdin: ExitCode %d, stderr %q; want 125 and a message about the secret", res.ExitCode, errOut)
 	}
 }

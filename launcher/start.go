@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/gompi/gompi/bootstrap"
 )
 
 // start starts every rank. On error, the ranks already started are left for the caller to kill.
@@ -40,7 +42,12 @@ func (r *runner) startRank(p *proc) error {
 		cmd = exec.Command(r.program, r.cfg.Args...)
 		cmd.Env = localEnv(r.user, gompi)
 	} else {
-		env := append(append([]string{}, r.user...), gompi...)
+		env := append([]string{}, r.user...)
+		for _, kv := range gompi {
+			if !strings.HasPrefix(kv, bootstrap.EnvSecret+"=") { // sent on stdin, see agentArgs
+				env = append(env, kv)
+			}
+		}
 		argv := agentArgs(r.cfg.LaunchAgent, s.Host, env, r.program, r.cfg.Args)
 		cmd = exec.Command(argv[0], argv[1:]...)
 	}
@@ -83,7 +90,8 @@ func (r *runner) startRank(p *proc) error {
 		}
 		streams = append(streams, stream{rd, dst, tag})
 	}
-	if s.Rank == 0 && r.cfg.Stdin != nil {
+	userStdin := s.Rank == 0 && r.cfg.Stdin != nil
+	if userStdin || !s.Local {
 		rd, wr, err := os.Pipe()
 		if err != nil {
 			return err
@@ -99,6 +107,16 @@ func (r *runner) startRank(p *proc) error {
 		return err
 	}
 	p.cmd, p.started, p.exit.PID = cmd, true, cmd.Process.Pid
+	if !s.Local {
+		// A remote rank's first line of input is the job secret (agentArgs); 65 bytes fit
+		// the pipe, so this does not block. A rank that has died already makes it fail, and
+		// its exit is reported like any other.
+		_, _ = io.WriteString(p.stdinW, r.job.secret+"\n")
+		if !userStdin {
+			p.stdinW.Close()
+			p.stdinW = nil
+		}
+	}
 	if r.cfg.Verbose {
 		// The secret is not for terminals or logs.
 		line := strings.ReplaceAll(strings.Join(cmd.Args, " "), r.job.secret, "<secret>")
