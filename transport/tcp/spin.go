@@ -14,13 +14,12 @@ import (
 // docs/BENCHMARKS.md); a reader that is still trying when the next message arrives takes it
 // at once. The wait is bounded, so an idle rank stops using its core after d.
 type spinReader struct {
-	rc   syscall.RawConn
-	d    time.Duration
-	p    []byte
-	n    int
-	err  error
-	try  func(fd uintptr) bool // s.read, bound once so that Read does not allocate
-	spun bool                  // the last Read got its data while trying, without parking
+	rc  syscall.RawConn
+	d   time.Duration
+	p   []byte
+	n   int
+	err error
+	try func(fd uintptr) bool // s.read, bound once so that Read does not allocate
 }
 
 func newSpinReader(c *net.TCPConn, d time.Duration) (*spinReader, error) {
@@ -38,7 +37,7 @@ func (s *spinReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	s.p, s.n, s.err, s.spun = p, 0, nil, true
+	s.p, s.n, s.err = p, 0, nil
 	if err := s.rc.Read(s.try); err != nil {
 		return 0, err
 	}
@@ -71,7 +70,6 @@ func (s *spinReader) read(fd uintptr) bool {
 			if i == 0 {
 				deadline = now.Add(s.d)
 			} else if now.After(deadline) {
-				s.spun = false
 				return false
 			}
 		}
