@@ -84,14 +84,17 @@ func TestBindToCore(t *testing.T) {
 			}
 		}
 	}
-	over := len(cpus) + 1
-	got := shares(t, bin, over)
-	for r := range over {
-		if want := fmt.Sprintf("procs %d cpus %s", max(1, procs/over), all); got[r] != want {
-			t.Errorf("-n %d (more ranks than CPUs): rank %d has %q, want %q", over, r, got[r], want)
+	if over := len(cpus) + 1; over <= 17 {
+		got := shares(t, bin, over)
+		for r := range over {
+			if want := fmt.Sprintf("procs %d cpus %s", max(1, procs/over), all); got[r] != want {
+				t.Errorf("-n %d (more ranks than CPUs): rank %d has %q, want %q", over, r, got[r], want)
+			}
 		}
+	} else {
+		t.Logf("%d CPUs: not starting %d ranks to oversubscribe them", len(cpus), over)
 	}
-	got = shares(t, bin, 2, "--bind-to", "none", "-x", "GOMAXPROCS=3")
+	got := shares(t, bin, 2, "--bind-to", "none", "-x", "GOMAXPROCS=3")
 	for r := range 2 {
 		if want := "procs 3 cpus " + all; got[r] != want {
 			t.Errorf("--bind-to none -x GOMAXPROCS=3: rank %d has %q, want %q", r, got[r], want)
