@@ -13,7 +13,7 @@ import (
 )
 
 // DefaultSpinWait is the SpinWait of a rank that has a core to itself: long enough to cover a
-// round trip of a small message between two such ranks (about 15 µs here), short enough that
+// round trip of a small message between two such ranks (about 8 µs here), short enough that
 // an idle rank gives its core back at once. docs/BENCHMARKS.md has the measurement.
 const DefaultSpinWait = 50 * time.Microsecond
 
