@@ -50,8 +50,10 @@ type hostFacts struct {
 //     cores on every message; one P per core of the rank's share measured 1.3-2.5 times
 //     faster for an Allreduce here (docs/BENCHMARKS.md).
 //   - SpinWait: DefaultSpinWait when the ranks fit the CPUs (S <= cpus) and each reader can
-//     hold a P of its own (peers <= GOMAXPROCS); otherwise 0. A spinning reader holds its P,
-//     so on a shared core it delays the very rank it waits for.
+//     hold a P of its own (peers <= GOMAXPROCS); otherwise 0. On a shared core a spinning
+//     rank takes time from the very rank it waits for; and while a reader spins (even
+//     yielding), the runtime does not poll the network, so a message for a parked reader
+//     of the same rank waits until the spin ends.
 func planShare(f hostFacts) hostPlan {
 	s := max(f.localSize, 1)
 	var p hostPlan
