@@ -47,8 +47,8 @@ type hostFacts struct {
 //     ranks spinning on one core (below) take turns by whole time slices.
 //   - GOMAXPROCS: unless the user set it, cpus/S (at least 1). Go's default lets every rank
 //     run threads on every core, and ranks on one host then wake each other's threads across
-//     cores on every message; one P per core of the rank's share measured 1.3-2.5 times
-//     faster for an Allreduce here (docs/BENCHMARKS.md).
+//     cores on every message; one P per core of the rank's share made Allreduces faster
+//     here, also with more ranks than cores (docs/BENCHMARKS.md).
 //   - SpinWait: DefaultSpinWait when the ranks fit the CPUs (S <= cpus) and each reader can
 //     hold a P of its own (peers <= GOMAXPROCS); otherwise 0. On a shared core a spinning
 //     rank takes time from the very rank it waits for; and while a reader spins (even

@@ -70,9 +70,10 @@ func (s *spinReader) read(fd uintptr) bool {
 		if i&7 == 0 {
 			if i > 0 {
 				// Let the rank's other goroutines run between tries, so that spinning
-				// steals no time from them. It also spaces the reads out, which measured
-				// faster: 1-byte latency 3.8 µs instead of 6.5 µs, perhaps because back-to-
-				// back reads contend for the socket with the peer's write into it.
+				// steals no time from them. It also spaces the reads out, which in
+				// exploratory runs took the 1-byte latency from 6-7 µs to about 4 µs
+				// (docs/BENCHMARKS.md), perhaps because back-to-back reads contend for the
+				// socket with the peer's write into it.
 				runtime.Gosched()
 			}
 			now := time.Now()
