@@ -18,7 +18,7 @@ const (
 	EnvAddr      = "GOMPI_BOOTSTRAP"  // host:port of the launcher's rendezvous service
 	EnvSecret    = "GOMPI_SECRET"     // the job secret, hex; proves membership in handshakes
 	EnvHost      = "GOMPI_HOST"       // address this rank listens on (default 127.0.0.1)
-	EnvTransport = "GOMPI_TRANSPORT"  // "tcp" (default)
+	EnvTransport = "GOMPI_TRANSPORT"  // "auto" (default: shared memory on the host, TCP across hosts), "shm" or "tcp"
 	EnvBind      = "GOMPI_BIND"       // "core" (default): bind a rank to its share of the host's CPUs when the ranks fit; "none"
 )
 

@@ -4,13 +4,138 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strconv"
+	"time"
 )
+
+// Env is the environment contract of a rank started by gompirun (the Env* variables), read
+// and checked in one place: comm.Init reads it, placement decides from it, and the transports
+// are configured from it. The launcher writes these variables (package launcher).
+type Env struct {
+	Rank, Size           int
+	LocalRank, LocalSize int    // this rank among the ranks gompirun started on the same host
+	JobID                string // unique id of the job
+	Addr                 string // the bootstrap service, host:port (empty for a one-rank job)
+	Secret               []byte // the job secret, decoded from hex
+	Host                 string // the address to listen on for TCP peers ("" = 127.0.0.1)
+	// Transport says how ranks talk: "auto" (the default: shared memory with ranks on the same
+	// host, TCP with the others), "shm" (shared memory only: every rank must share the host)
+	// or "tcp" (TCP for every pair).
+	Transport string
+	Bind      string // "core" (default) or "none", see EnvBind
+	// SpinWait, when set, overrides how long a waiting rank polls before it parks
+	// (EnvSpinWait); nil leaves the decision to placement.
+	SpinWait *time.Duration
+	Verbose  bool // EnvVerbose: say at startup how the rank was placed and which transports it uses
+}
+
+// More variables a rank may receive. They are not part of the launcher's contract proper:
+// EnvSpinWait is for users (gompirun -x), EnvVerbose is set by gompirun --verbose.
+const (
+	EnvSpinWait = "GOMPI_SPIN_WAIT" // a Go duration: how long a waiting rank polls before parking ("0": park at once)
+	EnvVerbose  = "GOMPI_VERBOSE"   // "1": report placement and transports on standard error at startup
+)
+
+// Transports are the values EnvTransport may take; the first is the default.
+var Transports = []string{"auto", "shm", "tcp"}
+
+// Launched reports whether the process was started by gompirun (EnvRank is set).
+func Launched() bool { return os.Getenv(EnvRank) != "" }
+
+// ReadEnv reads the environment contract of a rank started by gompirun. Every error names the
+// variable and its value.
+func ReadEnv() (*Env, error) {
+	return parseEnv(os.Getenv)
+}
+
+// parseEnv is ReadEnv over any lookup function (tests pass a map's).
+func parseEnv(get func(string) string) (*Env, error) {
+	e := &Env{LocalSize: 1}
+	need := func(name string) (string, error) {
+		v := get(name)
+		if v == "" {
+			return "", fmt.Errorf("bootstrap: environment variable %s is not set (not started by gompirun?)", name)
+		}
+		return v, nil
+	}
+	count := func(name string, dst *int, min int) error {
+		s, err := need(name)
+		if err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < min {
+			return fmt.Errorf("bootstrap: %s=%q: want an integer of at least %d", name, s, min)
+		}
+		*dst = n
+		return nil
+	}
+	if err := count(EnvRank, &e.Rank, 0); err != nil {
+		return nil, err
+	}
+	if err := count(EnvSize, &e.Size, 1); err != nil {
+		return nil, err
+	}
+	if e.Rank >= e.Size {
+		return nil, fmt.Errorf("bootstrap: %s=%d is not below %s=%d", EnvRank, e.Rank, EnvSize, e.Size)
+	}
+	if get(EnvLocalSize) != "" || get(EnvLocalRank) != "" {
+		if err := count(EnvLocalSize, &e.LocalSize, 1); err != nil {
+			return nil, err
+		}
+		if err := count(EnvLocalRank, &e.LocalRank, 0); err != nil {
+			return nil, err
+		}
+		if e.LocalRank >= e.LocalSize || e.LocalSize > e.Size {
+			return nil, fmt.Errorf("bootstrap: %s=%d, %s=%d do not fit a job of %d ranks",
+				EnvLocalRank, e.LocalRank, EnvLocalSize, e.LocalSize, e.Size)
+		}
+	}
+	var err error
+	if e.JobID, err = need(EnvJobID); err != nil {
+		return nil, err
+	}
+	if e.Secret, err = decodeSecret(get(EnvSecret)); err != nil {
+		return nil, err
+	}
+	if e.Size > 1 {
+		if e.Addr, err = need(EnvAddr); err != nil {
+			return nil, err
+		}
+	}
+	e.Host = get(EnvHost)
+	switch e.Transport = get(EnvTransport); e.Transport {
+	case "":
+		e.Transport = Transports[0]
+	case "auto", "shm", "tcp":
+	default:
+		return nil, fmt.Errorf("bootstrap: %s=%q: want one of %v", EnvTransport, e.Transport, Transports)
+	}
+	switch e.Bind = get(EnvBind); e.Bind {
+	case "":
+		e.Bind = "core"
+	case "core", "none":
+	default:
+		return nil, fmt.Errorf("bootstrap: %s=%q: want core or none", EnvBind, e.Bind)
+	}
+	if s := get(EnvSpinWait); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("bootstrap: %s=%q is not a duration such as 50us or 0", EnvSpinWait, s)
+		}
+		e.SpinWait = &d
+	}
+	e.Verbose = get(EnvVerbose) == "1"
+	return e, nil
+}
 
 // SecretFromEnv returns the job secret a rank was started with: the bytes whose hex encoding
 // gompirun put in GOMPI_SECRET. gompirun's Server was created with these same bytes, so they
 // are what Dial and the transports' handshakes take.
-func SecretFromEnv() ([]byte, error) {
-	s := os.Getenv(EnvSecret)
+func SecretFromEnv() ([]byte, error) { return decodeSecret(os.Getenv(EnvSecret)) }
+
+// decodeSecret decodes the value of EnvSecret. Errors never print it.
+func decodeSecret(s string) ([]byte, error) {
 	if s == "" {
 		return nil, fmt.Errorf("bootstrap: %s is not set (not started by gompirun?)", EnvSecret)
 	}

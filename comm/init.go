@@ -8,7 +8,7 @@ import (
 	"github.com/gompi/gompi/backend"
 	"github.com/gompi/gompi/bootstrap"
 	"github.com/gompi/gompi/internal/engine"
-	"github.com/gompi/gompi/transport/tcp"
+	"github.com/gompi/gompi/internal/join"
 )
 
 // starter tries to start a world from the process environment; ok is false when the
@@ -44,10 +44,14 @@ func Init() (*Comm, error) {
 }
 
 func startWorld() (backend.World, error) {
-	if os.Getenv(bootstrap.EnvRank) != "" {
-		t, err := tcp.NewFromEnv()
+	if bootstrap.Launched() {
+		env, err := bootstrap.ReadEnv()
 		if err != nil {
-			return nil, fmt.Errorf("comm: start TCP transport: %w", err)
+			return nil, fmt.Errorf("comm: %w", err)
+		}
+		t, err := join.Start(env)
+		if err != nil {
+			return nil, fmt.Errorf("comm: rank %d: join the job: %w", env.Rank, err)
 		}
 		return engine.NewWorld(t), nil
 	}

@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"fmt"
+	"github.com/gompi/gompi/bootstrap"
 	"io"
 	"os"
 	"runtime"
@@ -11,9 +12,6 @@ import (
 
 // DefaultGrace is how long ranks get between SIGTERM and SIGKILL when the job is stopped.
 const DefaultGrace = 2 * time.Second
-
-// transports are the values GOMPI_TRANSPORT may take.
-var transports = []string{"tcp"}
 
 // Config describes one job. Only Program is required; every other field has a documented
 // default for its zero value. A Config is read by Run and not modified.
@@ -40,7 +38,9 @@ type Config struct {
 	// Default: the local address of the route to the first remote host, any port. Single-host
 	// jobs always listen on 127.0.0.1.
 	BootstrapAddr string
-	// Transport is the value of GOMPI_TRANSPORT. Default: "tcp".
+	// Transport is the value of GOMPI_TRANSPORT: "auto" (the default) connects ranks on the
+	// same host through shared memory and the others through TCP, "shm" uses shared memory
+	// only (every rank must be on this host), "tcp" uses TCP for every pair.
 	Transport string
 	// BindTo is the value of GOMPI_BIND: "core" (the default) binds each rank to its own
 	// share of its host's CPUs when the host's ranks fit them, "none" leaves placement to the
@@ -67,7 +67,8 @@ type Config struct {
 	// SIGTERM). The first one ends the job with exit code 128+signal after the grace
 	// period; a second one kills every rank at once.
 	Signals <-chan os.Signal
-	// Verbose makes the launcher say what it does: placement, commands, bootstrap address.
+	// Verbose makes the launcher say what it does (placement, commands, bootstrap address) and
+	// every rank say how it was placed and which transport it uses to each peer.
 	Verbose bool
 }
 
@@ -92,7 +93,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	if c.Transport == "" {
-		c.Transport = "tcp"
+		c.Transport = bootstrap.Transports[0]
 	}
 	if c.BindTo == "" {
 		c.BindTo = "core"
@@ -100,8 +101,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.BindTo != "core" && c.BindTo != "none" {
 		return c, fmt.Errorf("launcher: --bind-to %q: want core or none", c.BindTo)
 	}
-	if !slices.Contains(transports, c.Transport) {
-		return c, fmt.Errorf("launcher: unknown transport %q (known: %v)", c.Transport, transports)
+	if !slices.Contains(bootstrap.Transports, c.Transport) {
+		return c, fmt.Errorf("launcher: unknown transport %q (known: %v)", c.Transport, bootstrap.Transports)
 	}
 	if len(c.LaunchAgent) == 0 {
 		c.LaunchAgent = []string{"ssh"}

@@ -18,6 +18,7 @@ type job struct {
 	bind      string // GOMPI_BIND
 	localHost string // GOMPI_HOST of local ranks
 	size      int
+	verbose   bool // GOMPI_VERBOSE=1
 }
 
 // gompiEnv returns the DESIGN.md §5 variables of the rank in slot s.
@@ -26,7 +27,7 @@ func (j *job) gompiEnv(s Slot) []string {
 	if !s.Local {
 		host = s.Host
 	}
-	return []string{
+	env := []string{
 		bootstrap.EnvRank + "=" + strconv.Itoa(s.Rank),
 		bootstrap.EnvSize + "=" + strconv.Itoa(j.size),
 		bootstrap.EnvLocalRank + "=" + strconv.Itoa(s.LocalRank),
@@ -38,6 +39,10 @@ func (j *job) gompiEnv(s Slot) []string {
 		bootstrap.EnvTransport + "=" + j.transport,
 		bootstrap.EnvBind + "=" + j.bind,
 	}
+	if j.verbose {
+		env = append(env, bootstrap.EnvVerbose+"=1")
+	}
+	return env
 }
 
 // userEnv resolves -x entries: "NAME=VALUE" as is, "NAME" with the launcher's own value

@@ -123,6 +123,9 @@ func (r *runner) prepare() (int, error) {
 	}
 	anyLocal := slices.ContainsFunc(r.slots, func(s Slot) bool { return s.Local })
 	anyRemote := slices.ContainsFunc(r.slots, func(s Slot) bool { return !s.Local })
+	if anyRemote && r.cfg.Transport == "shm" {
+		return ExitUsage, fmt.Errorf("launcher: --transport shm needs every rank on this host, but ranks run on other hosts too: use --transport auto (shared memory within a host, TCP across) or tcp")
+	}
 	if isPackageDir(r.cfg.Program) {
 		r.verbose("building %s", r.cfg.Program)
 		bin, cleanup, err := buildProgram(r.cfg.Program, r.cfg.BuildTags)
@@ -171,6 +174,7 @@ func (r *runner) prepare() (int, error) {
 		bind:      r.cfg.BindTo,
 		localHost: host,
 		size:      len(r.slots),
+		verbose:   r.cfg.Verbose,
 	}
 	r.verbose("job %s: %d ranks, bootstrap service on %s", r.job.id, len(r.slots), r.job.bootstrap)
 	return ExitOK, nil

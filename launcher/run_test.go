@@ -236,7 +236,7 @@ func TestRunEnv(t *testing.T) {
 	if res.ExitCode != 0 {
 		t.Fatalf("ExitCode = %d", res.ExitCode)
 	}
-	want := []string{"0 0 2 127.0.0.1 tcp x=y passed []", "1 1 2 127.0.0.1 tcp x=y passed []"}
+	want := []string{"0 0 2 127.0.0.1 auto x=y passed []", "1 1 2 127.0.0.1 auto x=y passed []"}
 	if got := sortedLines(out); !slicesEqual(got, want) {
 		t.Fatalf("output %q, want %q", got, want)
 	}

@@ -104,10 +104,10 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.StringFlag{Name: "hostfile", Usage: "read hosts from `FILE`: one \"NAME [slots=N]\" per line, # comments"},
 			&cli.StringFlag{Name: "launch-agent", Value: "ssh", Usage: "`COMMAND` that starts a rank on a remote host: COMMAND HOST env VAR=... PROGRAM ARGS"},
 			&cli.StringFlag{Name: "bootstrap-addr", Usage: "`ADDR[:PORT]` the bootstrap service listens on in multi-host jobs (default: the local address that routes to the first remote host)"},
-			&cli.StringFlag{Name: "transport", Value: "tcp", Usage: "transport between ranks: tcp"},
+			&cli.StringFlag{Name: "transport", Value: "auto", Usage: "transport between ranks: `auto` (shared memory within a host, TCP across hosts), shm (one host only) or tcp"},
 			&cli.StringFlag{Name: "bind-to", Value: "core", Usage: "`core`: when a host's ranks fit its CPUs, bind each to a share of its own and size GOMAXPROCS to it; none: leave placement to the kernel"},
 			&cli.DurationFlag{Name: "grace", Value: launcher.DefaultGrace, Usage: "time between SIGTERM and SIGKILL when the job is stopped"},
-			&cli.BoolFlag{Name: "verbose", Usage: "say what gompirun does: placement, commands, bootstrap address"},
+			&cli.BoolFlag{Name: "verbose", Usage: "say what gompirun does (placement, commands, bootstrap address) and have every rank report its CPUs, GOMAXPROCS, wait policy and transports"},
 			&cli.BoolFlag{Name: "mpi", Usage: "run on OpenMPI: build PROGRAM with -tags mpi and hand the job to mpirun (see docs/MPI.md)"},
 		},
 		Action: func(c *cli.Context) error {

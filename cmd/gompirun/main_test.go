@@ -250,7 +250,7 @@ func TestEnvContract(t *testing.T) {
 		e := env[r]
 		want := map[string]string{
 			"GOMPI_RANK": strconv.Itoa(r), "GOMPI_SIZE": "4", "GOMPI_LOCAL_RANK": strconv.Itoa(r),
-			"GOMPI_LOCAL_SIZE": "4", "GOMPI_HOST": "127.0.0.1", "GOMPI_TRANSPORT": "tcp",
+			"GOMPI_LOCAL_SIZE": "4", "GOMPI_HOST": "127.0.0.1", "GOMPI_TRANSPORT": "auto",
 			"FOO": "bar,baz", "PATH": os.Getenv("PATH"),
 		}
 		for k, v := range want {

@@ -1,6 +1,8 @@
 package tcp_test
 
 import (
+	"time"
+
 	"testing"
 
 	"github.com/gompi/gompi/comm"
@@ -27,7 +29,7 @@ func TestConformanceSmallEager(t *testing.T) {
 func TestConformanceSpin(t *testing.T) {
 	for _, eager := range []int{0, 256} {
 		start := func(n int, f func(*comm.Comm) error) error {
-			return tcptest.RunConfig(n, tcp.Config{EagerLimit: eager, SpinWait: tcp.DefaultSpinWait}, f)
+			return tcptest.RunConfig(n, tcp.Config{EagerLimit: eager, SpinWait: 50 * time.Microsecond}, f)
 		}
 		commtest.RunJobs(t, start, []int{2, 3})
 	}

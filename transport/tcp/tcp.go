@@ -11,7 +11,6 @@ package tcp
 import (
 	"bufio"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/gompi/gompi/bootstrap"
+	"github.com/gompi/gompi/internal/peerauth"
 	"github.com/gompi/gompi/transport"
 )
 
@@ -35,7 +35,7 @@ const DefaultEagerLimit = 64 << 10
 // Config configures a Transport. Zero values take the documented defaults.
 type Config struct {
 	Rank, Size int
-	JobID      []byte          // 16 bytes naming the job; shorter or longer ids are hashed into 16
+	JobID      []byte          // 16 bytes naming the job; other lengths are cut or padded with zeros to 16
 	Secret     []byte          // the job secret; must not be empty
 	Store      bootstrap.Store // where ranks publish and look up addresses
 	// Host is the address to listen on. Default "127.0.0.1": single-host jobs never listen
@@ -54,8 +54,12 @@ type Config struct {
 	// SpinWait is how long a connection's reader keeps trying nonblocking reads before it
 	// parks: 0 (the default) parks at once. Spinning cuts small-message latency several-fold
 	// when every rank has a core to itself, and costs far more than it gains when ranks share
-	// cores. NewFromEnv sets it (see shareHost).
+	// cores; ranks started by gompirun take it from their placement (placement.Plan.TCPSpin).
 	SpinWait time.Duration
+	// Peers are the world ranks to connect to; nil means every other rank. In a job that also
+	// uses shared memory they are the ranks on other hosts. Every rank must agree: rank a
+	// lists b exactly when b lists a.
+	Peers []int
 }
 
 func (c *Config) setDefaults() error {
@@ -65,14 +69,22 @@ func (c *Config) setDefaults() error {
 	if len(c.Secret) == 0 {
 		return errors.New("tcp: empty job secret")
 	}
-	if c.Store == nil && c.Size > 1 {
+	if c.Peers == nil {
+		for p := range c.Size {
+			if p != c.Rank {
+				c.Peers = append(c.Peers, p)
+			}
+		}
+	}
+	for _, p := range c.Peers {
+		if p < 0 || p >= c.Size || p == c.Rank {
+			return fmt.Errorf("tcp: rank %d of %d cannot connect to rank %d", c.Rank, c.Size, p)
+		}
+	}
+	if c.Store == nil && len(c.Peers) > 0 {
 		return errors.New("tcp: no bootstrap store")
 	}
-	if len(c.JobID) != jobIDSize {
-		id := make([]byte, jobIDSize)
-		copy(id, c.JobID)
-		c.JobID = id
-	}
+	c.JobID = peerauth.JobID(c.JobID)
 	if c.Host == "" {
 		c.Host = "127.0.0.1"
 	}
@@ -132,7 +144,7 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 		return nil, err
 	}
 	t := &Transport{cfg: cfg, conns: make([]*conn, cfg.Size)}
-	if cfg.Size == 1 {
+	if len(cfg.Peers) == 0 {
 		return t, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
@@ -153,16 +165,20 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 		err  error
 	}
 	results := make(chan result, cfg.Size)
-	higher := cfg.Size - 1 - cfg.Rank
-	go t.acceptLoop(ctx, higher, func(peer int, c *net.TCPConn) { results <- result{peer: peer, c: c} })
-	for p := 0; p < cfg.Rank; p++ {
+	higher := map[int]bool{}
+	for _, p := range cfg.Peers {
+		if p > cfg.Rank {
+			higher[p] = true
+			continue
+		}
 		go func() {
 			c, err := t.dial(ctx, p)
 			results <- result{peer: p, c: c, err: err}
 		}()
 	}
+	go t.acceptLoop(ctx, higher, func(peer int, c *net.TCPConn) { results <- result{peer: peer, c: c} })
 	var errs []error
-	for got := 0; got < cfg.Size-1; {
+	for got := 0; got < len(cfg.Peers); {
 		select {
 		case r := <-results:
 			got++
@@ -173,13 +189,13 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 			t.conns[r.peer] = newConn(r.peer, r.c, t.cfg.SpinWait)
 		case <-ctx.Done():
 			var missing []int
-			for p, c := range t.conns {
-				if c == nil && p != cfg.Rank {
+			for _, p := range cfg.Peers {
+				if t.conns[p] == nil {
 					missing = append(missing, p)
 				}
 			}
 			errs = append(errs, fmt.Errorf("tcp: rank %d: no connection from ranks %v: %w", cfg.Rank, missing, ctx.Err()))
-			got = cfg.Size // stop waiting
+			got = len(cfg.Peers) // stop waiting
 		}
 	}
 	ln.Close()
@@ -209,15 +225,15 @@ func newConn(peer int, c *net.TCPConn, spin time.Duration) *conn {
 	return &conn{peer: peer, c: c, r: bufio.NewReaderSize(r, 64<<10)}
 }
 
-// acceptLoop accepts until want peers have passed the handshake or ctx ends. Connections that
-// fail the handshake are logged and closed; the job goes on.
-func (t *Transport) acceptLoop(ctx context.Context, want int, found func(int, *net.TCPConn)) {
+// acceptLoop accepts until every rank in want has passed the handshake or ctx ends.
+// Connections that fail the handshake are logged and closed; the job goes on.
+func (t *Transport) acceptLoop(ctx context.Context, want map[int]bool, found func(int, *net.TCPConn)) {
 	var mu sync.Mutex
 	seen := map[int]bool{}
 	go func() { <-ctx.Done(); t.ln.Close() }()
 	for {
 		mu.Lock()
-		done := len(seen) == want
+		done := len(seen) == len(want)
 		mu.Unlock()
 		if done {
 			return
@@ -227,11 +243,13 @@ func (t *Transport) acceptLoop(ctx context.Context, want int, found func(int, *n
 			return // listener closed: New has all it needs, or gave up
 		}
 		go func() {
-			peer, err := acceptHandshake(nc, t.cfg.Secret, t.cfg.JobID, t.cfg.Rank, t.cfg.Size, t.cfg.HandshakeTimeout)
+			peer, err := peerauth.Accept(nc, t.cfg.Secret, t.cfg.JobID, t.cfg.Rank, t.cfg.Size, t.cfg.HandshakeTimeout)
 			if err == nil {
 				mu.Lock()
 				if seen[peer] {
-					err = fmt.Errorf("%w: rank %d is already connected", errHandshake, peer)
+					err = fmt.Errorf("%w: rank %d is already connected", peerauth.ErrRefused, peer)
+				} else if !want[peer] {
+					err = fmt.Errorf("%w: rank %d is not a TCP peer of rank %d", peerauth.ErrRefused, peer, t.cfg.Rank)
 				} else {
 					seen[peer] = true
 				}
@@ -257,7 +275,7 @@ func (t *Transport) dial(ctx context.Context, p int) (*net.TCPConn, error) {
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
 		nc, err := d.DialContext(ctx, "tcp", string(addr))
 		if err == nil {
-			if err = dialHandshake(nc, t.cfg.Secret, t.cfg.JobID, t.cfg.Rank, p, t.cfg.HandshakeTimeout); err == nil {
+			if err = peerauth.Dial(nc, t.cfg.Secret, t.cfg.JobID, t.cfg.Rank, p, t.cfg.HandshakeTimeout); err == nil {
 				return nc.(*net.TCPConn), nil
 			}
 			nc.Close()
@@ -394,65 +412,6 @@ func (t *Transport) Close() error {
 		}
 	})
 	return nil
-}
-
-// NewFromEnv makes the transport of a rank started by gompirun, from the environment contract
-// of package bootstrap. It also fits the process to its share of the host, as shareHost
-// describes: GOMAXPROCS (unless set in the environment) and the readers' SpinWait.
-func NewFromEnv() (*Transport, error) {
-	get := func(k string) (string, error) {
-		v := os.Getenv(k)
-		if v == "" {
-			return "", fmt.Errorf("environment variable %s is not set", k)
-		}
-		return v, nil
-	}
-	var cfg Config
-	var err error
-	var s string
-	if s, err = get(bootstrap.EnvRank); err != nil {
-		return nil, err
-	}
-	if cfg.Rank, err = strconv.Atoi(s); err != nil {
-		return nil, fmt.Errorf("%s=%q: %w", bootstrap.EnvRank, s, err)
-	}
-	if s, err = get(bootstrap.EnvSize); err != nil {
-		return nil, err
-	}
-	if cfg.Size, err = strconv.Atoi(s); err != nil {
-		return nil, fmt.Errorf("%s=%q: %w", bootstrap.EnvSize, s, err)
-	}
-	if s, err = get(bootstrap.EnvSecret); err != nil {
-		return nil, err
-	}
-	if cfg.Secret, err = hex.DecodeString(s); err != nil {
-		return nil, fmt.Errorf("%s is not hex: %w", bootstrap.EnvSecret, err)
-	}
-	if s, err = get(bootstrap.EnvJobID); err != nil {
-		return nil, err
-	}
-	cfg.JobID = []byte(s)
-	cfg.Host = os.Getenv(bootstrap.EnvHost)
-	if err := shareHost(&cfg); err != nil {
-		return nil, err
-	}
-	if t := os.Getenv(bootstrap.EnvTransport); t != "" && t != "tcp" {
-		return nil, fmt.Errorf("%s=%q: only tcp is available", bootstrap.EnvTransport, t)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if cfg.Size > 1 {
-		if s, err = get(bootstrap.EnvAddr); err != nil {
-			return nil, err
-		}
-		client, err := bootstrap.Dial(ctx, s, cfg.Secret)
-		if err != nil {
-			return nil, fmt.Errorf("bootstrap service at %s: %w", s, err)
-		}
-		defer client.Close()
-		cfg.Store = client
-	}
-	return New(ctx, cfg)
 }
 
 // Abort drops every connection at once without saying Bye, as a crashed process would: peers
