@@ -105,3 +105,23 @@ type Transport interface {
 	// Close says Bye to every peer and releases the transport's resources.
 	Close() error
 }
+
+// Poller is implemented by transports whose frames arrive only when somebody looks for them
+// (shared memory): a goroutine that waits for a frame from a peer that Polls reports polls
+// itself for a while, through Spin, before it parks. The engine does this in every blocking
+// wait.
+type Poller interface {
+	// Polls reports whether frames from world rank peer arrive by polling.
+	Polls(peer int) bool
+	// Spin polls, following the rank's wait policy, until a value can be received from done
+	// (it receives it and returns true) or the policy says to park (false). Frames that
+	// arrive meanwhile are delivered to the handler as usual.
+	Spin(done <-chan struct{}) bool
+}
+
+// PeerEager is implemented by transports whose eager limit differs between peers (a job on
+// shared memory within a host and TCP across hosts).
+type PeerEager interface {
+	// PeerEagerLimit is the largest message the engine should send eagerly to world rank peer.
+	PeerEagerLimit(peer int) int
+}

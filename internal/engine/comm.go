@@ -131,7 +131,7 @@ func (c *Comm) Send(ctx context.Context, buf []byte, dest, tag int) error {
 	}
 	e := c.e
 	w := c.group[dest]
-	if w == e.rank || len(buf) <= e.eager {
+	if w == e.rank || len(buf) <= e.eagers[w] {
 		return c.sendEager("Send", buf, w, tag)
 	}
 	r := e.getReq(c, kindSend, "Send")
@@ -223,7 +223,7 @@ func (c *Comm) Isend(buf []byte, dest, tag int) (backend.Request, error) {
 		return nil, err
 	}
 	w := c.group[dest]
-	if w == c.e.rank || len(buf) <= c.e.eager {
+	if w == c.e.rank || len(buf) <= c.e.eagers[w] {
 		err := c.sendEager("Isend", buf, w, tag)
 		return c.e.doneRequest(c, "Isend", backend.Status{}, err), nil
 	}

@@ -41,10 +41,17 @@ type peerState struct {
 // while calling into the transport (the in-process transport calls back into the peer's engine
 // synchronously, and may call this engine again for self-delivery).
 type Engine struct {
-	t     transport.Transport
-	rank  int
-	size  int
-	eager int
+	t      transport.Transport
+	rank   int
+	size   int
+	eager  int   // the largest eager limit: unexpected-message buffers up to it are pooled
+	eagers []int // eager limit by world rank
+	// poller is t when its frames arrive by polling (shared memory); spinPeer says, by world
+	// rank, whether a wait for that peer polls before it parks, and spinAny whether a wait for
+	// any source does (every peer is polled).
+	poller   transport.Poller
+	spinPeer []bool
+	spinAny  bool
 
 	mu       sync.Mutex
 	queues   map[uint32]*queues
@@ -69,6 +76,26 @@ func newEngine(t transport.Transport) *Engine {
 		nextID:   1,
 		usedCtx:  map[uint32]bool{worldCtx: true},
 		peers:    make([]peerState, t.Size()),
+	}
+	e.eagers = make([]int, e.size)
+	pe, perPeer := t.(transport.PeerEager)
+	for w := range e.eagers {
+		e.eagers[w] = e.eager
+		if perPeer && w != e.rank {
+			e.eagers[w] = pe.PeerEagerLimit(w)
+			e.eager = max(e.eager, e.eagers[w])
+		}
+	}
+	if p, ok := t.(transport.Poller); ok {
+		e.poller = p
+		e.spinPeer = make([]bool, e.size)
+		e.spinAny = true
+		for w := range e.spinPeer {
+			if w != e.rank {
+				e.spinPeer[w] = p.Polls(w)
+				e.spinAny = e.spinAny && e.spinPeer[w]
+			}
+		}
 	}
 	t.Start(e)
 	return e

@@ -128,16 +128,22 @@ func (e *Engine) fail(r *request, err error) {
 // wait blocks until r is done. If ctx ends while r can still be withdrawn, r is withdrawn and
 // finishes with an error wrapping ctx.Err().
 // The owner of a pooled request also does the work handed to it (handOff) while it waits.
+//
+// Over a transport that delivers by polling (shared memory), it first polls for a while (the
+// transport's wait policy) when the peer it waits for is one of those, then parks.
 func (r *request) wait(ctx context.Context) (backend.Status, error) {
 	e := r.e
 	ctxDone := ctx.Done()
+	spin := e.poller != nil && (r.peer == anySource && e.spinAny || r.peer >= 0 && r.peer < len(e.spinPeer) && e.spinPeer[r.peer])
 	for {
-		select {
-		case <-r.done:
-		case <-ctxDone:
-			e.cancel(r, ctx.Err())
-			ctxDone = nil
-			continue
+		if !spin || !e.poller.Spin(r.done) {
+			select {
+			case <-r.done:
+			case <-ctxDone:
+				e.cancel(r, ctx.Err())
+				ctxDone = nil
+				continue
+			}
 		}
 		if r.user {
 			return r.st, r.err
