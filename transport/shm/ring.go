@@ -41,11 +41,11 @@ func meta(rtype uint8, kind transport.Kind, flags uint16, n int) uint64 {
 	return uint64(rtype) | uint64(kind)<<8 | uint64(flags)<<16 | uint64(uint32(n))<<32
 }
 
-func metaType(m uint64) uint8   { return uint8(m) }
-func metaCount(m uint64) int    { return int(m >> 32) }
-func recLen(hdr, n int) uint64  { return uint64(roundUp(hdr+n, lineSize)) }
-func seqOf(pos uint64) uint64   { return pos/lineSize + 1 }
-func word(b []byte) *uint64     { return (*uint64)(unsafe.Pointer(&b[0])) }
+func metaType(m uint64) uint8  { return uint8(m) }
+func metaCount(m uint64) int   { return int(m >> 32) }
+func recLen(hdr, n int) uint64 { return uint64(roundUp(hdr+n, lineSize)) }
+func seqOf(pos uint64) uint64  { return pos/lineSize + 1 }
+func word(b []byte) *uint64    { return (*uint64)(unsafe.Pointer(&b[0])) }
 func putHeader(b []byte, h *transport.Header) {
 	binary.LittleEndian.PutUint32(b[16:], h.Context)
 	binary.LittleEndian.PutUint32(b[20:], uint32(int32(h.Tag)))
