@@ -4,7 +4,10 @@
 // a transport only delivers frames, in order, per pair of ranks.
 package transport
 
-import "fmt"
+import (
+	"fmt"
+	"sync/atomic"
+)
 
 // Kind is the type of a frame.
 type Kind uint8
@@ -86,6 +89,13 @@ type Handler interface {
 	PeerFailed(peer int, graceful bool, err error)
 }
 
+// Deliverer is implemented by handlers (the engine) that can take a whole frame in one call,
+// header and payload together: a transport whose payload is already in memory (shared
+// memory) saves the two steps of Arrive and Complete.
+type Deliverer interface {
+	Deliver(h Header, payload []byte)
+}
+
 // Transport moves frames between the ranks of one job.
 //
 // Send is safe for concurrent use; frames sent to one peer by one goroutine arrive in order.
@@ -113,10 +123,22 @@ type Transport interface {
 type Poller interface {
 	// Polls reports whether frames from world rank peer arrive by polling.
 	Polls(peer int) bool
-	// Spin polls, following the rank's wait policy, until a value can be received from done
-	// (it receives it and returns true) or the policy says to park (false). Frames that
-	// arrive meanwhile are delivered to the handler as usual.
-	Spin(done <-chan struct{}) bool
+	// Spin polls, following the rank's wait policy, while w holds 1, and returns true when
+	// it holds something else, or false when the policy says to park. Frames that arrive
+	// meanwhile are delivered to the handler as usual (which is how w changes). After false,
+	// the caller counts as parked, and the transport keeps delivering for it, until it calls
+	// Unpark.
+	Spin(w *atomic.Uint32) bool
+	// Park says the caller is about to block until a frame from any peer arrives, without
+	// polling (as after a false Spin): the transport keeps delivering for it until Unpark.
+	Park()
+	// Unpark ends the parked state that Park or a false Spin began.
+	Unpark()
+	// Poll delivers what has arrived, once, and reports whether there was anything.
+	Poll() bool
+	// Watch says that goroutines may wait for frames without calling Spin (they select on a
+	// request's channel): from now on the transport keeps delivering whenever nobody polls.
+	Watch()
 }
 
 // PeerEager is implemented by transports whose eager limit differs between peers (a job on

@@ -166,6 +166,9 @@ func (c *Comm) sendEager(op string, buf []byte, w, tag int) error {
 
 // usable reports why a new operation with world rank w cannot start: world finalized, or w gone.
 func (e *Engine) usable(c *Comm, op string, w, tag int) error {
+	if !e.troubled.Load() {
+		return nil
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {

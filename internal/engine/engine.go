@@ -12,6 +12,7 @@ package engine
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gompi/gompi/backend"
 	"github.com/gompi/gompi/transport"
@@ -61,6 +62,9 @@ type Engine struct {
 	usedCtx  map[uint32]bool // context ids taken by (or reserved for) communicators on this rank
 	peers    []peerState
 	closed   bool
+	// troubled is set (under mu) once the world is closed or any peer is gone, so that
+	// sends check those under mu only then.
+	troubled atomic.Bool
 }
 
 // newEngine makes an engine and starts its transport.
@@ -127,6 +131,36 @@ func (e *Engine) Arrive(h transport.Header) ([]byte, any) {
 		e.arriveCancel(h)
 	}
 	return nil, nil
+}
+
+// Deliver implements transport.Deliverer: a whole Eager frame whose payload the transport
+// holds in memory is matched and copied in one step, under one lock. Other frames take the
+// Arrive and Complete steps.
+func (e *Engine) Deliver(h transport.Header, payload []byte) {
+	if h.Kind != transport.Eager {
+		dst, cookie := e.Arrive(h)
+		copy(dst, payload)
+		e.Complete(h, cookie, nil)
+		return
+	}
+	n := int(h.Length)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q := e.queue(h.Context)
+	if r := q.posted.find(h.Source, h.Tag); r != nil {
+		q.posted.remove(r)
+		r.state = stateMatched
+		if dst := e.claim(r, h.Source, h.Tag, n); dst != nil {
+			copy(dst, payload)
+		}
+		e.finish(r)
+		return
+	}
+	m := e.newMessage(h, n)
+	copy(m.buf, payload)
+	m.complete = true
+	q.unexpected.push(m)
+	e.wakeProbes(q, m)
 }
 
 func (e *Engine) arriveEager(h transport.Header) ([]byte, any) {
@@ -348,6 +382,7 @@ func (e *Engine) PeerFailed(peer int, graceful bool, cause error) {
 		return
 	}
 	e.peers[peer] = peerState{gone: true, graceful: graceful, err: cause}
+	e.troubled.Store(true)
 	hit := func(r *request) bool {
 		if r.peer == peer {
 			return true
@@ -412,6 +447,7 @@ func (e *Engine) finalize() error {
 		return nil
 	}
 	e.closed = true
+	e.troubled.Store(true)
 	closed := func(r *request) error {
 		return &backend.Error{Op: r.op, Peer: r.c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1, Msg: "world finalized", Err: backend.ErrClosed}
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gompi/gompi/backend"
 	"github.com/gompi/gompi/transport"
@@ -58,13 +59,26 @@ type request struct {
 
 	// Work handed to the goroutine blocked in wait (pooled requests only), so that a blocking
 	// rendezvous needs no goroutine of its own: send a CTS, or send the payload.
-	todo      todo
-	todoHdr   transport.Header
-	todoPeer  int
-	signalled bool // a token is in done and the owner has not taken it yet
+	todo     todo
+	todoHdr  transport.Header
+	todoPeer int
+
+	// wake is how the owner learns that r finished or has work for it (a token). The owner
+	// moves it from wakeIdle to wakeSpinning while it polls a polling transport, or to
+	// wakeParked before it blocks on done; notify moves any of these to wakeSignalled, and
+	// sends on done only for a parked owner, so a polling owner needs no channel at all. Only
+	// the owner takes the token (back to wakeIdle, under Engine.mu).
+	wake atomic.Uint32
 
 	next, prev *request
 }
+
+const (
+	wakeIdle uint32 = iota
+	wakeSpinning
+	wakeParked
+	wakeSignalled
+)
 
 var reqPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
 
@@ -93,18 +107,25 @@ func (e *Engine) finish(r *request) {
 	}
 	r.state = stateDone
 	r.todo = todoNone
+	e.notify(r)
 	if r.user {
-		close(r.done)
-	} else {
-		e.notify(r)
+		close(r.done) // for Test, Done and every waiter
 	}
 }
 
-// notify wakes the owner of pooled request r. Caller holds e.mu.
+// notify gives the owner of r a token (see request.wake). Caller holds e.mu.
 func (e *Engine) notify(r *request) {
-	if !r.signalled {
-		r.signalled = true
-		r.done <- struct{}{}
+	for {
+		w := r.wake.Load()
+		if w == wakeSignalled {
+			return
+		}
+		if r.wake.CompareAndSwap(w, wakeSignalled) {
+			if w == wakeParked && !r.user {
+				r.done <- struct{}{}
+			}
+			return
+		}
 	}
 }
 
@@ -136,20 +157,16 @@ func (r *request) wait(ctx context.Context) (backend.Status, error) {
 	ctxDone := ctx.Done()
 	spin := e.poller != nil && (r.peer == anySource && e.spinAny || r.peer >= 0 && r.peer < len(e.spinPeer) && e.spinPeer[r.peer])
 	for {
-		if !spin || !e.poller.Spin(r.done) {
-			select {
-			case <-r.done:
-			case <-ctxDone:
-				e.cancel(r, ctx.Err())
-				ctxDone = nil
-				continue
-			}
+		if !r.token(spin, ctxDone) {
+			e.cancel(r, ctx.Err())
+			ctxDone = nil
+			continue
 		}
 		if r.user {
 			return r.st, r.err
 		}
 		e.mu.Lock()
-		r.signalled = false
+		r.wake.Store(wakeIdle)
 		t, peer, h := r.todo, r.todoPeer, r.todoHdr
 		r.todo = todoNone
 		done := r.state == stateDone
@@ -163,6 +180,56 @@ func (r *request) wait(ctx context.Context) (backend.Status, error) {
 		case todoData:
 			e.sendData(r, h.Aux)
 		}
+	}
+}
+
+// token waits until r.wake says signalled: polling first when spin (the transport's wait
+// policy), then parked on done. It returns false, with no token, if ctxDone fires first.
+//
+// Over a polling transport every parked wait is announced (Poller.Park, or a false Spin), so
+// that the transport keeps delivering while nobody polls: the frame this goroutine waits for
+// may come from any peer on it, and peers blocked on a full ring to this rank need it too.
+func (r *request) token(spin bool, ctxDone <-chan struct{}) bool {
+	if r.wake.Load() == wakeSignalled {
+		return true
+	}
+	p := r.e.poller
+	if p != nil {
+		if spin && r.wake.CompareAndSwap(wakeIdle, wakeSpinning) {
+			if p.Spin(&r.wake) {
+				return true // signalled
+			}
+			// Spin counted this goroutine as parked.
+			if !r.wake.CompareAndSwap(wakeSpinning, wakeIdle) {
+				p.Unpark()
+				return true // signalled just now
+			}
+		} else {
+			p.Park()
+		}
+		defer p.Unpark()
+	}
+	if r.user {
+		// Any number of goroutines may wait for a user request; done is closed for all.
+		select {
+		case <-r.done:
+			return true
+		case <-ctxDone:
+			return false
+		}
+	}
+	if !r.wake.CompareAndSwap(wakeIdle, wakeParked) {
+		return true // signalled meanwhile
+	}
+	select {
+	case <-r.done:
+		return true
+	case <-ctxDone:
+		if r.wake.CompareAndSwap(wakeParked, wakeIdle) {
+			return false
+		}
+		<-r.done // notify is sending it
+		return true
 	}
 }
 
@@ -202,6 +269,9 @@ type userRequest struct{ r *request }
 func (u userRequest) Wait(ctx context.Context) (backend.Status, error) { return u.r.wait(ctx) }
 
 func (u userRequest) Test() (backend.Status, bool, error) {
+	if p := u.r.e.poller; p != nil {
+		p.Poll() // like MPI_Test, make progress
+	}
 	select {
 	case <-u.r.done:
 		return u.r.st, true, u.r.err
@@ -210,12 +280,18 @@ func (u userRequest) Test() (backend.Status, bool, error) {
 	}
 }
 
-func (u userRequest) Done() <-chan struct{} { return u.r.done }
+func (u userRequest) Done() <-chan struct{} {
+	if p := u.r.e.poller; p != nil {
+		p.Watch() // whoever selects on it does not poll
+	}
+	return u.r.done
+}
 
 // doneRequest is a request that completed at once (an eager send, or a failed start).
 func (e *Engine) doneRequest(c *Comm, op string, st backend.Status, err error) backend.Request {
 	r := e.newUserReq(c, kindSend, op)
 	r.st, r.err, r.state = st, err, stateDone
+	r.wake.Store(wakeSignalled)
 	close(r.done)
 	return userRequest{r}
 }

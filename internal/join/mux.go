@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gompi/gompi/transport"
 )
@@ -85,12 +86,11 @@ func (m *mux) Polls(peer int) bool {
 	return m.poller != nil && m.by[peer] == m.poller.(transport.Transport) && m.poller.Polls(peer)
 }
 
-func (m *mux) Spin(done <-chan struct{}) bool {
-	if m.poller == nil {
-		return false
-	}
-	return m.poller.Spin(done)
-}
+func (m *mux) Spin(w *atomic.Uint32) bool { return m.poller.Spin(w) }
+func (m *mux) Park()                      { m.poller.Park() }
+func (m *mux) Unpark()                    { m.poller.Unpark() }
+func (m *mux) Poll() bool                 { return m.poller.Poll() }
+func (m *mux) Watch()                     { m.poller.Watch() }
 
 var (
 	_ transport.Transport = (*mux)(nil)

@@ -131,14 +131,15 @@ func (c *Config) setDefaults() error {
 // transport.Transport for the peers on the host (Send to any other rank fails) and
 // transport.Poller. It is safe for concurrent use.
 type Transport struct {
-	cfg   Config
-	me    int     // this rank's index among the local ranks
-	peers []*peer // by world rank; nil for ranks not on this host and for this rank
-	list  []*peer // the peers, by local index
-	seg   *segment
-	bell  *os.File // this rank's doorbell (an eventfd), read by the progress goroutine
-	probe *[2]uint64
-	h     transport.Handler
+	cfg     Config
+	me      int     // this rank's index among the local ranks
+	peers   []*peer // by world rank; nil for ranks not on this host and for this rank
+	list    []*peer // the peers, by local index
+	seg     *segment
+	bell    *os.File // this rank's doorbell (an eventfd), read by the progress goroutine
+	probe   *[2]uint64
+	h       transport.Handler
+	deliver transport.Deliverer // h, if it takes whole frames
 
 	// pollMu is held by the goroutine that reads the rings (one at a time: each ring has one
 	// reader); pollReq asks it to look again before it lets go (poll).
@@ -146,6 +147,8 @@ type Transport struct {
 	pollReq       atomic.Int32
 	unmapped      bool         // the segment is gone; guarded by pollMu
 	spinners      atomic.Int32 // goroutines polling now (the rank is not asleep)
+	parked        atomic.Int32 // goroutines parked after a spin, until they Unpark
+	external      atomic.Bool  // goroutines may wait on request channels (Watch)
 	parkedSenders atomic.Int32 // goroutines parked for ring space or a pull
 	sleeping      *uint32      // this rank's flag in the segment
 
@@ -219,6 +222,7 @@ func (t *Transport) peerOf(r int) *peer {
 // to close.
 func (t *Transport) Start(h transport.Handler) {
 	t.h = h
+	t.deliver, _ = h.(transport.Deliverer)
 	if len(t.list) == 0 {
 		return
 	}
@@ -233,30 +237,67 @@ func (t *Transport) Start(h transport.Handler) {
 func (t *Transport) Polls(peer int) bool { return t.peerOf(peer) != nil }
 
 // Spin implements transport.Poller.
-func (t *Transport) Spin(done <-chan struct{}) bool {
-	return t.spin(func() bool {
-		select {
-		case <-done:
-			return true
-		default:
-			return false
-		}
-	})
+func (t *Transport) Spin(w *atomic.Uint32) bool {
+	return t.spin(func() bool { return w.Load() != 1 })
+}
+
+// Park implements transport.Poller.
+func (t *Transport) Park() {
+	if len(t.list) == 0 {
+		return
+	}
+	t.parked.Add(1)
+	if t.spinners.Load() == 0 {
+		atomic.StoreUint32(t.sleeping, 1)
+		t.poll()
+	}
+}
+
+// Unpark implements transport.Poller.
+func (t *Transport) Unpark() {
+	if len(t.list) > 0 {
+		t.parked.Add(-1)
+	}
+}
+
+// Poll implements transport.Poller.
+func (t *Transport) Poll() bool { return len(t.list) > 0 && t.poll() }
+
+// Watch implements transport.Poller.
+func (t *Transport) Watch() {
+	if len(t.list) > 0 && !t.external.Swap(true) {
+		atomic.StoreUint32(t.sleeping, 1)
+		t.poll()
+	}
 }
 
 // spin polls, following the wait policy, until ready returns true (it returns true) or the
-// policy says to park (false). While any goroutine spins, peers do not ring the doorbell.
+// policy says to park (false: the caller now counts as parked, until Unpark).
+//
+// While a goroutine spins, peers do not ring the doorbell. When the last one stops, the rank
+// says it sleeps only if some goroutine is parked (or may wait without polling, Watch): a
+// goroutine whose wait succeeded will be back soon with its next call, and a message that
+// arrives meanwhile waits for it in the ring, as a message waits for an MPI process until it
+// calls into the library. Saying "asleep" after every message instead would make the peer
+// ring the doorbell, a system call, for nearly every message of an exchange.
 func (t *Transport) spin(ready func() bool) bool {
 	limit := t.cfg.Spin + t.cfg.Yield
-	if limit <= 0 || len(t.list) == 0 {
+	if len(t.list) == 0 {
 		return ready()
 	}
+	if limit <= 0 {
+		if ready() || (t.poll() && ready()) {
+			return true
+		}
+		t.Park()
+		return false
+	}
 	t.beginPoll()
-	defer t.endPoll()
-	start := time.Now()
+	var start time.Time // read after the first tries: most waits end before
 	yielding := false
 	for i := 1; ; i++ {
 		if ready() {
+			t.endPoll()
 			return true
 		}
 		if t.poll() {
@@ -266,9 +307,18 @@ func (t *Transport) spin(ready func() bool) bool {
 			schedYield()
 		}
 		if i&15 == 0 {
+			if i == 16 {
+				start = time.Now()
+			}
 			el := time.Since(start)
 			if el > limit {
-				return ready()
+				t.parked.Add(1)
+				t.endPoll()
+				if ready() {
+					t.parked.Add(-1)
+					return true
+				}
+				return false
 			}
 			yielding = el > t.cfg.Spin
 			if !yielding {
@@ -280,8 +330,9 @@ func (t *Transport) spin(ready func() bool) bool {
 }
 
 // beginPoll and endPoll bracket a goroutine's polling. While one runs, the rank is awake and
-// peers need not ring its doorbell; when the last one stops, the rank says it sleeps and
-// looks once more, so that a frame published before a peer could see the flag is not missed.
+// peers need not ring its doorbell. When the last one stops and a goroutine is parked, the
+// rank says it sleeps and looks once more, so that a frame published before a peer could see
+// the flag is not missed.
 func (t *Transport) beginPoll() {
 	if t.spinners.Add(1) == 1 {
 		atomic.StoreUint32(t.sleeping, 0)
@@ -289,7 +340,7 @@ func (t *Transport) beginPoll() {
 }
 
 func (t *Transport) endPoll() {
-	if t.spinners.Add(-1) == 0 {
+	if t.spinners.Add(-1) == 0 && (t.parked.Load() > 0 || t.external.Load()) {
 		atomic.StoreUint32(t.sleeping, 1)
 		t.poll()
 	}
@@ -356,11 +407,15 @@ func (t *Transport) consume(p *peer, rec []byte, m uint64) {
 			t.signalChanged()
 			return
 		}
+		if t.deliver != nil && int64(n) == h.PayloadLen() {
+			t.deliver.Deliver(h, rec[frameHdr:frameHdr+n])
+			in.r.advance(recLen(frameHdr, n)) // only now may the writer reuse the record
+			return
+		}
 		dst, cookie := t.h.Arrive(h)
 		if dst != nil && n > 0 {
 			copy(dst[:n], rec[frameHdr:frameHdr+n])
 		}
-		// Only now may the writer reuse the record.
 		in.r.advance(recLen(frameHdr, n))
 		if int64(n) == h.PayloadLen() {
 			t.h.Complete(h, cookie, nil)
@@ -498,7 +553,10 @@ func (t *Transport) await(p *peer, ready func() bool) error {
 	// Counted, so that shutdown does not unmap the segment under ready.
 	t.users.Add(1)
 	defer t.users.Add(-1)
-	if t.spin(func() bool { return t.closing.Load() || ready() }) && !t.closing.Load() {
+	ok := t.spin(func() bool { return t.closing.Load() || ready() })
+	if !ok {
+		defer t.Unpark()
+	} else if !t.closing.Load() {
 		return nil
 	}
 	p.out.parked.Add(1)
@@ -629,7 +687,9 @@ func (t *Transport) Close() error {
 			}
 			select {
 			case <-t.changed:
+				t.Unpark()
 			case <-deadline.C:
+				t.Unpark()
 				t.shutdown()
 				return
 			}
