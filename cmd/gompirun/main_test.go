@@ -22,6 +22,7 @@ var (
 	gompirunBin string // this command
 	meshBin     string // testdata/mesh: bootstrap + full-mesh TCP check
 	linesBin    string // testdata/lines: output stress
+	rankTestBin string // internal/ranktest's test binary: the conformance suite as a rank
 )
 
 func TestMain(m *testing.M) {
@@ -33,10 +34,16 @@ func TestMain(m *testing.M) {
 	gompirunBin = filepath.Join(dir, "gompirun")
 	meshBin = filepath.Join(dir, "mesh")
 	linesBin = filepath.Join(dir, "lines")
-	for bin, pkg := range map[string]string{gompirunBin: ".", meshBin: "./testdata/mesh", linesBin: "./testdata/lines"} {
-		out, err := exec.Command(goCmd(), "build", "-o", bin, pkg).CombinedOutput()
+	rankTestBin = filepath.Join(dir, "ranktest")
+	for bin, pkg := range map[string]string{gompirunBin: ".", meshBin: "./testdata/mesh", linesBin: "./testdata/lines",
+		rankTestBin: "../../internal/ranktest"} {
+		args := []string{"build", "-o", bin, pkg}
+		if bin == rankTestBin {
+			args = []string{"test", "-c", "-o", bin, pkg}
+		}
+		out, err := exec.Command(goCmd(), args...).CombinedOutput()
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", pkg, err, out)
+			fmt.Fprintf(os.Stderr, "go %s: %v\n%s", strings.Join(args, " "), err, out)
 			os.RemoveAll(dir)
 			os.Exit(1)
 		}

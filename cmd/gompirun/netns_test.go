@@ -93,6 +93,27 @@ func TestNamespaces(t *testing.T) {
 		}
 	}
 
+	// The conformance suite on a mixed job: shared memory between the two ranks of a host,
+	// TCP between hosts, in one engine.
+	res = run("--verbose", rankTestBin, "-test.run", "TestConformance")
+	if res.code != 0 {
+		t.Fatalf("conformance suite: exit code %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	for r := range 4 {
+		if !strings.Contains(res.stdout, fmt.Sprintf("[%d] PASS\n", r)) {
+			t.Errorf("conformance suite: rank %d did not pass; stdout:\n%s", r, res.stdout)
+		}
+		mate, others := r^1, "2-3"
+		if r >= 2 {
+			others = "0-1"
+		}
+		want := fmt.Sprintf("gompi: rank %d: placement: ", r)
+		ways := fmt.Sprintf("shm to ranks %d (single copy for large messages), tcp to ranks %s", mate, others)
+		if !regexp.MustCompile(regexp.QuoteMeta(want)+`.*`+regexp.QuoteMeta(ways)).MatchString(res.stderr) {
+			t.Errorf("rank %d does not report %q; stderr:\n%s", r, ways, res.stderr)
+		}
+	}
+
 	// Acceptance 4: the 4-rank Allreduce.
 	p := nsRankProgram(t)
 	res = run(append([]string{p.name}, p.args...)...)
