@@ -29,10 +29,7 @@ func allgather(c *comm.Comm, name string, send, recv []byte, esize int, alg algo
 		}
 	}
 	if alg == algAuto {
-		alg = algRing
-		if len(recv) <= allgatherBruckMaxBytes {
-			alg = algBruck
-		}
+		alg = chooseAllgather(len(recv))
 	}
 	switch alg {
 	case algBruck:
@@ -44,4 +41,12 @@ func allgather(c *comm.Comm, name string, send, recv []byte, esize int, alg algo
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Allgather", alg)
 	}
 	return r.err
+}
+
+// chooseAllgather picks the algorithm for a result of recvBytes bytes (every rank's block).
+func chooseAllgather(recvBytes int) algorithm {
+	if recvBytes <= allgatherBruckMaxBytes {
+		return algBruck
+	}
+	return algRing
 }

@@ -32,10 +32,7 @@ func bcast(c *comm.Comm, name string, buf []byte, root int, alg algorithm) error
 		}
 	}
 	if alg == algAuto {
-		alg = algBinomial
-		if len(buf) >= bcastLargeBytes && r.size >= bcastLargeMinRanks {
-			alg = algScatterAllgather
-		}
+		alg = chooseBcast(r.size, len(buf))
 	}
 	switch alg {
 	case algBinomial:
@@ -46,4 +43,12 @@ func bcast(c *comm.Comm, name string, buf []byte, root int, alg algorithm) error
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Bcast", alg)
 	}
 	return r.err
+}
+
+// chooseBcast picks the algorithm for p ranks and a message of bytes bytes.
+func chooseBcast(p, bytes int) algorithm {
+	if bytes >= bcastLargeBytes && p >= bcastLargeMinRanks {
+		return algScatterAllgather
+	}
+	return algBinomial
 }

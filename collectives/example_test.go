@@ -90,3 +90,27 @@ func ExampleBcastValue() {
 	}
 	// Output: {Steps:100 Name:heat}
 }
+
+// Algorithm tells which algorithm a collective would run at a given size, for instance to label
+// a benchmark's lines.
+func ExampleAlgorithm() {
+	err := inproc.Run(4, func(c *comm.Comm) error {
+		if c.Rank() != 0 {
+			return nil // Algorithm moves no message: one rank may ask alone
+		}
+		for _, n := range []int{1, 1 << 20} {
+			name, err := collectives.Algorithm[float64](c, "Allreduce", n)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("Allreduce of %d float64 on %d ranks: %s\n", n, c.Size(), name)
+		}
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// Allreduce of 1 float64 on 4 ranks: recursive-doubling
+	// Allreduce of 1048576 float64 on 4 ranks: ring
+}

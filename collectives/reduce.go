@@ -48,10 +48,7 @@ func reduce[T any](c *comm.Comm, name string, send, recv []T, op Op[T], root int
 		}
 	}
 	if alg == algAuto {
-		alg = algBinomial
-		if d.commutative && n*sizeOf[T]() >= reduceLargeBytes && n >= pof2Below(r.size) {
-			alg = algRabenseifner
-		}
+		alg = chooseReduce(r.size, n, n*sizeOf[T](), d.commutative)
 	}
 	switch alg {
 	case algBinomial:
@@ -65,4 +62,14 @@ func reduce[T any](c *comm.Comm, name string, send, recv []T, op Op[T], root int
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Reduce", alg)
 	}
 	return r.err
+}
+
+// chooseReduce picks the algorithm for p ranks and a vector of n elements and bytes bytes.
+// Rabenseifner's algorithm splits the vector into pof2 blocks, so it needs a commutative op
+// and at least one element per block.
+func chooseReduce(p, n, bytes int, commutative bool) algorithm {
+	if commutative && bytes >= reduceLargeBytes && n >= pof2Below(p) {
+		return algRabenseifner
+	}
+	return algBinomial
 }

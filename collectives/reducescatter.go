@@ -49,10 +49,7 @@ func reduceScatter[T any](c *comm.Comm, name string, send, recv []T, counts []in
 		}
 	}
 	if alg == algAuto {
-		alg = algReduceScatterv
-		if d.commutative {
-			alg = algRing
-		}
+		alg = chooseReduceScatter(d.commutative)
 	}
 	switch alg {
 	case algRing:
@@ -66,4 +63,12 @@ func reduceScatter[T any](c *comm.Comm, name string, send, recv []T, counts []in
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for ReduceScatter", alg)
 	}
 	return r.err
+}
+
+// chooseReduceScatter picks the algorithm: the ring reorders blocks, so it needs a commutative op.
+func chooseReduceScatter(commutative bool) algorithm {
+	if commutative {
+		return algRing
+	}
+	return algReduceScatterv
 }

@@ -28,3 +28,19 @@ func TestPingpong(t *testing.T) {
 		t.Error("one rank: want an error")
 	}
 }
+
+// TestCheck flips one byte of a message and expects check to name it.
+func TestCheck(t *testing.T) {
+	buf := make([]byte, 1024)
+	fill(buf, 0, len(buf))
+	if err := check(buf, 0, len(buf)); err != nil {
+		t.Fatalf("intact message: %v", err)
+	}
+	buf[700] ^= 1
+	if err := check(buf, 0, len(buf)); err == nil || !strings.Contains(err.Error(), "byte 700") {
+		t.Errorf("flipped byte 700: error %v", err)
+	}
+	if err := check(buf, 1, len(buf)); err == nil {
+		t.Error("message of the wrong rank: no error")
+	}
+}
