@@ -27,9 +27,9 @@ type Env struct {
 	// (EnvSpinWait); nil leaves the decision to placement.
 	SpinWait *time.Duration
 	Verbose  bool // EnvVerbose: say at startup how the rank was placed and which transports it uses
-	// NoCMA (EnvCMA=0) makes the shared-memory transport copy large payloads through its
-	// rings instead of straight from the sender's memory.
-	NoCMA bool
+	// CMA (EnvCMA=1) makes the shared-memory transport copy large payloads once, straight
+	// from the sender's memory (process_vm_readv), rather than through its rings.
+	CMA bool
 }
 
 // More variables a rank may receive. They are not part of the launcher's contract proper:
@@ -37,7 +37,7 @@ type Env struct {
 const (
 	EnvSpinWait = "GOMPI_SPIN_WAIT" // a Go duration: how long a waiting rank polls before parking ("0": park at once)
 	EnvVerbose  = "GOMPI_VERBOSE"   // "1": report placement and transports on standard error at startup
-	EnvCMA      = "GOMPI_SHM_CMA"   // "0": no single copy from the sender's memory on shared memory (default "1")
+	EnvCMA      = "GOMPI_SHM_CMA"   // "1": large messages on shared memory copied once from the sender's memory (default "0": through the rings)
 )
 
 // Transports are the values EnvTransport may take; the first is the default.
@@ -131,9 +131,9 @@ func parseEnv(get func(string) string) (*Env, error) {
 	}
 	e.Verbose = get(EnvVerbose) == "1"
 	switch c := get(EnvCMA); c {
-	case "", "1":
-	case "0":
-		e.NoCMA = true
+	case "", "0":
+	case "1":
+		e.CMA = true
 	default:
 		return nil, fmt.Errorf("bootstrap: %s=%q: want 0 or 1", EnvCMA, c)
 	}

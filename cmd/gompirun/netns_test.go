@@ -108,7 +108,7 @@ func TestNamespaces(t *testing.T) {
 			others = "0-1"
 		}
 		want := fmt.Sprintf("gompi: rank %d: placement: ", r)
-		ways := fmt.Sprintf("shm to ranks %d (single copy for large messages), tcp to ranks %s", mate, others)
+		ways := fmt.Sprintf("shm to ranks %d (large messages through the rings), tcp to ranks %s", mate, others)
 		if !regexp.MustCompile(regexp.QuoteMeta(want) + `.*` + regexp.QuoteMeta(ways)).MatchString(res.stderr) {
 			t.Errorf("rank %d does not report %q; stderr:\n%s", r, ways, res.stderr)
 		}

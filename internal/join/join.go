@@ -58,7 +58,7 @@ func Start(env *bootstrap.Env) (transport.Transport, error) {
 	if len(local) > 1 {
 		var err error
 		sm, err = shm.New(ctx, shm.Config{Rank: env.Rank, Size: env.Size, Local: local, JobID: []byte(env.JobID),
-			Secret: env.Secret, Store: store, NoCMA: env.NoCMA, Spin: plan.Wait.Spin, Yield: plan.Wait.Yield})
+			Secret: env.Secret, Store: store, CMA: env.CMA, Spin: plan.Wait.Spin, Yield: plan.Wait.Yield})
 		if err != nil {
 			return nil, err
 		}
@@ -176,11 +176,14 @@ func report(env *bootstrap.Env, plan placement.Plan, sm *shm.Transport, local, r
 	var parts []string
 	if sm != nil {
 		peers := others(env.Size, append(remote[:len(remote):len(remote)], env.Rank))
-		how := "single copy for large messages"
-		for _, r := range peers {
-			if !sm.CMA(r) {
-				how = "large messages through the rings (no single copy)"
-				break
+		how := "large messages through the rings"
+		if env.CMA {
+			how = "single copy for large messages"
+			for _, r := range peers {
+				if !sm.CMA(r) {
+					how = "large messages through the rings: the system refused the single copy"
+					break
+				}
 			}
 		}
 		parts = append(parts, fmt.Sprintf("shm to ranks %s (%s)", ranges(peers), how))

@@ -22,7 +22,7 @@ func BenchmarkPingPong(b *testing.B) {
 			b.Run(fmt.Sprintf("%d/cma=%v", n, cma), func(b *testing.B) {
 				b.SetBytes(int64(2 * n))
 				b.ReportAllocs()
-				err := shmtest.RunConfig(2, shm.Config{Spin: time.Millisecond, NoCMA: !cma}, func(c *comm.Comm) error {
+				err := shmtest.RunConfig(2, shm.Config{Spin: time.Millisecond, CMA: cma}, func(c *comm.Comm) error {
 					buf, rb := make([]byte, n), make([]byte, n)
 					if c.Rank() == 0 {
 						b.ResetTimer()

@@ -36,21 +36,21 @@ func TestConformanceWait(t *testing.T) {
 	}
 }
 
-// TestConformanceNoCMA runs the suite with large payloads copied through the ring, as where the
-// system refuses process_vm_readv, with a small eager limit so that most messages take the
-// rendezvous path. (The rings wrap many times over; ring_test.go covers wrapping on its own.)
-func TestConformanceNoCMA(t *testing.T) {
+// TestConformanceSmallEager runs the suite with a small eager limit, so that most messages
+// take the rendezvous path and their payloads go through the ring in pieces. (The rings wrap
+// many times over; ring_test.go covers wrapping on its own.)
+func TestConformanceSmallEager(t *testing.T) {
 	start := func(n int, f func(*comm.Comm) error) error {
-		return shmtest.RunConfig(n, shm.Config{NoCMA: true, EagerLimit: 256, Spin: 20 * time.Microsecond}, f)
-	}
-	commtest.RunJobs(t, start, []int{1, 2, 3, 5, 8}, commtest.World, commtest.Dup, commtest.Split)
-}
-
-// TestConformanceCMA runs the suite with a small eager limit, so that most messages take the
-// rendezvous path and their payloads the single copy.
-func TestConformanceCMA(t *testing.T) {
-	start := func(n int, f func(*comm.Comm) error) error {
-		return shmtest.RunConfig(n, shm.Config{EagerLimit: 256}, f)
+		return shmtest.RunConfig(n, shm.Config{EagerLimit: 256, Spin: 20 * time.Microsecond}, f)
 	}
 	commtest.RunJobs(t, start, []int{2, 3, 5})
+}
+
+// TestConformanceCMA runs the suite with large payloads copied once, from the sender's memory
+// (process_vm_readv), and a small eager limit so that most messages take that path.
+func TestConformanceCMA(t *testing.T) {
+	start := func(n int, f func(*comm.Comm) error) error {
+		return shmtest.RunConfig(n, shm.Config{CMA: true, EagerLimit: 256, Spin: 20 * time.Microsecond}, f)
+	}
+	commtest.RunJobs(t, start, []int{1, 2, 3, 5, 8}, commtest.World, commtest.Dup, commtest.Split)
 }

@@ -364,7 +364,7 @@ func (s *setup) exchange(c *net.UnixConn, r int) (*peer, error) {
 
 	// Step 3: can each read the other's memory?
 	var res [1]byte
-	if !cfg.NoCMA {
+	if cfg.CMA {
 		addr := uintptr(binary.LittleEndian.Uint64(in[16:]))
 		if probeRead(p.pid, addr, [2]uint64{binary.LittleEndian.Uint64(in[24:]), binary.LittleEndian.Uint64(in[32:])}) == nil {
 			res[0] = 1

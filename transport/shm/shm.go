@@ -36,16 +36,18 @@ import (
 	"github.com/gompi/gompi/transport"
 )
 
-// Defaults of Config. docs/BENCHMARKS.md has the measurements behind them.
+// Defaults of Config, measured on the 2-core development machine with gompi-bench latency
+// (docs/BENCHMARKS.md): 64, 128 and 256 KiB rings with 8-128 KiB pieces; 256 KiB with 32 KiB
+// pieces moved 1 MiB fastest, 4 pieces in flight keeping both copies busy.
 const (
 	// DefaultRingSize is the size of the ring from one rank to another.
-	DefaultRingSize = 64 << 10
+	DefaultRingSize = 256 << 10
 	// DefaultEagerLimit is the largest message sent eagerly (through the ring, completing at
-	// once for the sender); larger ones take the rendezvous protocol, and their payload is
-	// copied once, from the sender's memory, when the receive is posted.
-	DefaultEagerLimit = 16 << 10
+	// once for the sender); larger ones take the rendezvous protocol, so that their payload
+	// moves only once the receive is posted and lands in its buffer.
+	DefaultEagerLimit = 64 << 10
 	// DefaultChunk is the largest piece of a payload in one ring record.
-	DefaultChunk = 16 << 10
+	DefaultChunk = 32 << 10
 )
 
 // Config configures a Transport. Zero values take the documented defaults.
@@ -55,17 +57,23 @@ type Config struct {
 	JobID      []byte
 	Secret     []byte          // the job secret: peers prove they know it before they get the segment
 	Store      bootstrap.Store // where ranks publish the names of their sockets
-	// RingSize is the size of each ring in bytes (a multiple of 4096, at least 8 KiB):
-	// DefaultRingSize when zero. All ranks of a host must use the same value.
+	// RingSize is the size of each ring in bytes (a multiple of 4096, at least 8 KiB). When
+	// zero, DefaultRingSize, or less with more than 65 ranks on the host, so that no rank's
+	// rings take more than 16 MiB of address space (memory is used only as rings fill). All
+	// ranks of a host must use the same value.
 	RingSize int
 	// EagerLimit is DefaultEagerLimit when zero. All ranks must use the same value.
 	EagerLimit int
 	// Chunk is the largest payload piece in one record: DefaultChunk when zero, at most
-	// RingSize/4.
+	// RingSize/8.
 	Chunk int
-	// NoCMA turns off the single copy from the sender's memory: large payloads go through the
-	// ring. New also falls back to that when the system refuses process_vm_readv.
-	NoCMA bool
+	// CMA turns on the single copy: the payloads of large (rendezvous) messages are copied
+	// once, by the receiver, straight from the sender's memory into the receive buffer, with
+	// process_vm_readv, to every peer for which the system allows it (New finds out). Without
+	// it they go through the ring in pieces, the receiver copying one out while the sender
+	// copies the next in. On the 2-core development machine the pieces were twice as fast
+	// (docs/BENCHMARKS.md): process_vm_readv copied 8 GB/s there, memcpy 30-40 GB/s.
+	CMA bool
 	// Spin and Yield are the wait policy (package placement): a waiting goroutine polls for
 	// Spin, then polls with sched_yield between tries for Yield, then parks.
 	Spin, Yield time.Duration
@@ -98,6 +106,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.RingSize == 0 {
 		c.RingSize = DefaultRingSize
+		for c.RingSize > 64<<10 && (len(c.Local)-1)*c.RingSize > 16<<20 {
+			c.RingSize /= 2
+		}
 	}
 	if c.RingSize < 8<<10 || c.RingSize%pageSize != 0 || c.RingSize > 1<<30 {
 		return fmt.Errorf("shm: ring size %d: want a multiple of 4096 from 8 KiB to 1 GiB", c.RingSize)
@@ -108,7 +119,7 @@ func (c *Config) setDefaults() error {
 	if c.Chunk <= 0 {
 		c.Chunk = DefaultChunk
 	}
-	c.Chunk = min(c.Chunk, c.RingSize/4)
+	c.Chunk = min(c.Chunk, c.RingSize/8)
 	if c.ConnectTimeout <= 0 {
 		c.ConnectTimeout = 60 * time.Second
 	}
@@ -272,7 +283,8 @@ func (t *Transport) Watch() {
 }
 
 // spin polls, following the wait policy, until ready returns true (it returns true) or the
-// policy says to park (false: the caller now counts as parked, until Unpark).
+// policy says to park (false: the caller now counts as parked, until Unpark). The policy's
+// durations count time in which nothing arrives.
 //
 // While a goroutine spins, peers do not ring the doorbell. When the last one stops, the rank
 // says it sleeps only if some goroutine is parked (or may wait without polling, Watch): a
@@ -301,6 +313,9 @@ func (t *Transport) spin(ready func() bool) bool {
 			return true
 		}
 		if t.poll() {
+			// Frames keep coming (the pieces of a large message, say): the wait is not
+			// idle, so its time starts again.
+			i, yielding = 0, false
 			continue
 		}
 		if yielding {
