@@ -56,6 +56,8 @@ type Engine struct {
 
 	mu       sync.Mutex
 	queues   map[uint32]*queues
+	lastCtx  uint32  // the context of lastQ: most traffic is on one communicator at a time
+	lastQ    *queues // queues[lastCtx], or nil
 	sends    map[uint64]*request // rendezvous sends waiting for CTS, by send id
 	rdvRecvs map[uint64]*request // receives that sent CTS and wait for Data, by receive id
 	nextID   uint64
@@ -108,11 +110,15 @@ func newEngine(t transport.Transport) *Engine {
 // queue returns the matching state of context ctx, creating it: messages for a communicator may
 // arrive before this rank has finished creating it. Caller holds e.mu.
 func (e *Engine) queue(ctx uint32) *queues {
+	if e.lastQ != nil && e.lastCtx == ctx {
+		return e.lastQ
+	}
 	q := e.queues[ctx]
 	if q == nil {
 		q = new(queues)
 		e.queues[ctx] = q
 	}
+	e.lastCtx, e.lastQ = ctx, q
 	return q
 }
 

@@ -77,7 +77,8 @@ const (
 	wakeIdle uint32 = iota
 	wakeSpinning
 	wakeParked
-	wakeSignalled
+	wakeSignalled // a token: look at todo and state under Engine.mu
+	wakeFinished  // a token, and r is done: st and err are final, no lock needed
 )
 
 var reqPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
@@ -107,20 +108,24 @@ func (e *Engine) finish(r *request) {
 	}
 	r.state = stateDone
 	r.todo = todoNone
-	e.notify(r)
+	e.notifyAs(r, wakeFinished)
 	if r.user {
 		close(r.done) // for Test, Done and every waiter
 	}
 }
 
 // notify gives the owner of r a token (see request.wake). Caller holds e.mu.
-func (e *Engine) notify(r *request) {
+func (e *Engine) notify(r *request) { e.notifyAs(r, wakeSignalled) }
+
+// notifyAs gives the owner of r the token tok: wakeSignalled, or wakeFinished when r is done.
+// Caller holds e.mu.
+func (e *Engine) notifyAs(r *request, tok uint32) {
 	for {
 		w := r.wake.Load()
-		if w == wakeSignalled {
+		if w == tok || w == wakeFinished {
 			return
 		}
-		if r.wake.CompareAndSwap(w, wakeSignalled) {
+		if r.wake.CompareAndSwap(w, tok) {
 			if w == wakeParked && !r.user {
 				r.done <- struct{}{}
 			}
@@ -162,8 +167,8 @@ func (r *request) wait(ctx context.Context) (backend.Status, error) {
 			ctxDone = nil
 			continue
 		}
-		if r.user {
-			return r.st, r.err
+		if r.user || r.wake.Load() == wakeFinished {
+			return r.st, r.err // final since finish, which the token follows
 		}
 		e.mu.Lock()
 		r.wake.Store(wakeIdle)
@@ -190,7 +195,7 @@ func (r *request) wait(ctx context.Context) (backend.Status, error) {
 // that the transport keeps delivering while nobody polls: the frame this goroutine waits for
 // may come from any peer on it, and peers blocked on a full ring to this rank need it too.
 func (r *request) token(spin bool, ctxDone <-chan struct{}) bool {
-	if r.wake.Load() == wakeSignalled {
+	if w := r.wake.Load(); w == wakeSignalled || w == wakeFinished {
 		return true
 	}
 	p := r.e.poller
@@ -291,7 +296,7 @@ func (u userRequest) Done() <-chan struct{} {
 func (e *Engine) doneRequest(c *Comm, op string, st backend.Status, err error) backend.Request {
 	r := e.newUserReq(c, kindSend, op)
 	r.st, r.err, r.state = st, err, stateDone
-	r.wake.Store(wakeSignalled)
+	r.wake.Store(wakeFinished)
 	close(r.done)
 	return userRequest{r}
 }

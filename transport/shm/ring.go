@@ -121,7 +121,9 @@ func (w *writer) reserve(n uint64) (rec []byte, ok bool) {
 // publish makes the record rec of n bytes at the head visible to the reader.
 func (w *writer) publish(rec []byte, n uint64, m uint64) {
 	next := (w.head + n) % w.size
-	atomic.StoreUint64(word(w.data[next:]), 0)
+	// Plain stores: on the machines Go supports they are single aligned words, and the
+	// atomic store of the seq below orders them (and the payload) before the record appears.
+	*word(w.data[next:]) = 0
 	binary.LittleEndian.PutUint64(rec[8:], m)
 	atomic.StoreUint64(word(rec), seqOf(w.head))
 	w.head += n

@@ -349,7 +349,9 @@ func (t *Transport) spin(ready func() bool) bool {
 // rank says it sleeps and looks once more, so that a frame published before a peer could see
 // the flag is not missed.
 func (t *Transport) beginPoll() {
-	if t.spinners.Add(1) == 1 {
+	// Peers read the flag on every send: write it only when it changes, so that it stays in
+	// their caches.
+	if t.spinners.Add(1) == 1 && atomic.LoadUint32(t.sleeping) != 0 {
 		atomic.StoreUint32(t.sleeping, 0)
 	}
 }
@@ -365,18 +367,26 @@ func (t *Transport) endPoll() {
 // looks again before it stops), and wakes parked senders. It reports whether it found anything.
 func (t *Transport) poll() bool {
 	found := false
-	t.pollReq.Store(1)
-	for t.pollReq.Load() != 0 {
+	for {
 		if !t.pollMu.TryLock() {
-			return found
+			// Ask the holder to look again after it lets go, in case it has already passed
+			// the ring that woke us; unless it let go meanwhile, then look ourselves.
+			t.pollReq.Store(1)
+			if !t.pollMu.TryLock() {
+				return found
+			}
 		}
-		t.pollReq.Store(0)
+		if t.pollReq.Load() != 0 {
+			t.pollReq.Store(0)
+		}
 		if !t.unmapped {
 			found = t.pollLocked() || found
 		}
 		t.pollMu.Unlock()
+		if t.pollReq.Load() == 0 {
+			return found
+		}
 	}
-	return found
 }
 
 // pollLocked reads every ring. Caller holds pollMu.
