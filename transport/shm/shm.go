@@ -318,9 +318,6 @@ func (t *Transport) spin(ready func() bool) bool {
 			i, yielding = 0, false
 			continue
 		}
-		if yielding {
-			schedYield()
-		}
 		if i&15 == 0 {
 			if i == 16 {
 				start = time.Now()
@@ -336,10 +333,17 @@ func (t *Transport) spin(ready func() bool) bool {
 				return false
 			}
 			yielding = el > t.cfg.Spin
-			if !yielding {
-				// Let the rank's other goroutines run between tries.
-				runtime.Gosched()
-			}
+		}
+		switch {
+		case yielding:
+			// Give the core to other processes (the rank waited for, on a host with more
+			// ranks than cores), and first to this rank's other goroutines, which may be
+			// the ones with work to do (an answer to send for a nonblocking request).
+			runtime.Gosched()
+			schedYield()
+		case i&15 == 0:
+			// Let the rank's other goroutines run between tries.
+			runtime.Gosched()
 		}
 	}
 }
