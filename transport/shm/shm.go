@@ -306,7 +306,10 @@ func (t *Transport) spin(ready func() bool) bool {
 	}
 	t.beginPoll()
 	var start time.Time // read after the first tries: most waits end before
-	yielding := false
+	// With no spin stage (more ranks than cores) the first try that finds nothing yields:
+	// the rank waited for may need this very core.
+	yieldAtOnce := t.cfg.Spin == 0
+	yielding := yieldAtOnce
 	for i := 1; ; i++ {
 		if ready() {
 			t.endPoll()
@@ -315,7 +318,7 @@ func (t *Transport) spin(ready func() bool) bool {
 		if t.poll() {
 			// Frames keep coming (the pieces of a large message, say): the wait is not
 			// idle, so its time starts again.
-			i, yielding = 0, false
+			i, yielding = 0, yieldAtOnce
 			continue
 		}
 		if i&15 == 0 {
@@ -337,9 +340,12 @@ func (t *Transport) spin(ready func() bool) bool {
 		switch {
 		case yielding:
 			// Give the core to other processes (the rank waited for, on a host with more
-			// ranks than cores), and first to this rank's other goroutines, which may be
-			// the ones with work to do (an answer to send for a nonblocking request).
-			runtime.Gosched()
+			// ranks than cores), and every few tries first to this rank's other
+			// goroutines, which may be the ones with work to do (an answer to send for a
+			// nonblocking request).
+			if i&3 == 0 {
+				runtime.Gosched()
+			}
 			schedYield()
 		case i&15 == 0:
 			// Let the rank's other goroutines run between tries.
