@@ -19,10 +19,13 @@ func allreduceRecursiveDoubling[T any](r *run, send, recv []T, d opDef[T]) {
 	}
 	pof2 := pof2Below(p)
 	rem := p - pof2
-	tmp := make([]T, n)
-	var scratch []T
+	tmp, held := scratch[T](n)
+	defer release(held)
+	var left []T
 	if !d.commutative {
-		scratch = make([]T, n)
+		l, heldLeft := scratch[T](n)
+		defer release(heldLeft)
+		left = l
 	}
 
 	newrank := r.rank - rem
@@ -33,7 +36,7 @@ func allreduceRecursiveDoubling[T any](r *run, send, recv []T, d opDef[T]) {
 		} else {
 			r.recv(asBytes(tmp), r.rank-1)
 			if r.err == nil {
-				combineLeft(d, tmp, recv, scratch)
+				combineLeft(d, tmp, recv, left)
 			}
 			newrank = r.rank / 2
 		}
@@ -51,7 +54,7 @@ func allreduceRecursiveDoubling[T any](r *run, send, recv []T, d opDef[T]) {
 				continue
 			}
 			if pn < newrank {
-				combineLeft(d, tmp, recv, scratch)
+				combineLeft(d, tmp, recv, left)
 			} else {
 				d.combine(recv, tmp)
 			}

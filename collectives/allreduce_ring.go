@@ -13,27 +13,37 @@ package collectives
 // Reference: Patarasuk & Yuan, JPDC 2009; Thakur, Rabenseifner & Gropp, IJHPCA 2005.
 func allreduceRing[T any](r *run, send, recv []T, d opDef[T]) {
 	p, n := r.size, len(send)
-	copy(recv, send)
 	if p == 1 {
+		copy(recv, send)
 		return
 	}
 	right, left := (r.rank+1)%p, (r.rank-1+p)%p
-	blk := func(i int) []T {
+	blk := func(v []T, i int) []T {
 		lo, hi := block(n, p, i)
-		return recv[lo:hi]
+		return v[lo:hi]
 	}
 	_, maxLen := block(n, p, 0)
-	tmp := make([]T, maxLen)
+	tmp, held := scratch[T](maxLen)
+	defer release(held)
+	// Each block of recv is first written here, from send and the partial sum that arrives
+	// (or, for the block the rank sends first, taken from send as it is): no copy of the
+	// whole vector up front. In place (send and recv the same), the copies are no-ops.
 	for s := 0; s < p-1; s++ {
-		sb, rb := blk((r.rank-s+p)%p), blk((r.rank-s-1+p)%p)
+		sb, rb := blk(recv, (r.rank-s+p)%p), blk(recv, (r.rank-s-1+p)%p)
+		if s == 0 {
+			sb = blk(send, r.rank)
+		}
 		t := tmp[:len(rb)]
 		r.sendrecv(asBytes(sb), right, asBytes(t), left)
 		if r.err == nil {
+			if src := blk(send, (r.rank-s-1+p)%p); len(rb) > 0 && &src[0] != &rb[0] {
+				copy(rb, src)
+			}
 			d.combine(rb, t)
 		}
 	}
 	for s := 0; s < p-1; s++ {
-		sb, rb := blk((r.rank+1-s+p)%p), blk((r.rank-s+p)%p)
+		sb, rb := blk(recv, (r.rank+1-s+p)%p), blk(recv, (r.rank-s+p)%p)
 		r.sendrecv(asBytes(sb), right, asBytes(rb), left)
 	}
 }

@@ -95,8 +95,24 @@ func putReq(r *request) {
 	reqPool.Put(r)
 }
 
+// newUserReq makes the request of a nonblocking call. Its done channel is made only when
+// somebody needs one (doneChan): a wait that polls, or Test, needs none.
 func (e *Engine) newUserReq(c *Comm, kind reqKind, op string) *request {
-	return &request{e: e, c: c, kind: kind, op: op, user: true, done: make(chan struct{})}
+	return &request{e: e, c: c, kind: kind, op: op, user: true}
+}
+
+// doneChan returns user request r's done channel, made on first use, closed once r finishes.
+func (r *request) doneChan() chan struct{} {
+	e := r.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r.done == nil {
+		r.done = make(chan struct{})
+		if r.state == stateDone {
+			close(r.done)
+		}
+	}
+	return r.done
 }
 
 // finish completes r with its current st and err. Caller holds e.mu. Signalling never blocks
@@ -109,8 +125,8 @@ func (e *Engine) finish(r *request) {
 	r.state = stateDone
 	r.todo = todoNone
 	e.notifyAs(r, wakeFinished)
-	if r.user {
-		close(r.done) // for Test, Done and every waiter
+	if r.user && r.done != nil {
+		close(r.done) // for Done and every parked waiter
 	}
 }
 
@@ -217,7 +233,7 @@ func (r *request) token(spin bool, ctxDone <-chan struct{}) bool {
 	if r.user {
 		// Any number of goroutines may wait for a user request; done is closed for all.
 		select {
-		case <-r.done:
+		case <-r.doneChan():
 			return true
 		case <-ctxDone:
 			return false
@@ -277,19 +293,17 @@ func (u userRequest) Test() (backend.Status, bool, error) {
 	if p := u.r.e.poller; p != nil {
 		p.Poll() // like MPI_Test, make progress
 	}
-	select {
-	case <-u.r.done:
-		return u.r.st, true, u.r.err
-	default:
-		return backend.Status{}, false, nil
+	if u.r.wake.Load() == wakeFinished {
+		return u.r.st, true, u.r.err // final since finish, which the token follows
 	}
+	return backend.Status{}, false, nil
 }
 
 func (u userRequest) Done() <-chan struct{} {
 	if p := u.r.e.poller; p != nil {
 		p.Watch() // whoever selects on it does not poll
 	}
-	return u.r.done
+	return u.r.doneChan()
 }
 
 // doneRequest is a request that completed at once (an eager send, or a failed start).
@@ -297,7 +311,6 @@ func (e *Engine) doneRequest(c *Comm, op string, st backend.Status, err error) b
 	r := e.newUserReq(c, kindSend, op)
 	r.st, r.err, r.state = st, err, stateDone
 	r.wake.Store(wakeFinished)
-	close(r.done)
 	return userRequest{r}
 }
 
