@@ -56,8 +56,8 @@ type Engine struct {
 
 	mu       sync.Mutex
 	queues   map[uint32]*queues
-	lastCtx  uint32  // the context of lastQ: most traffic is on one communicator at a time
-	lastQ    *queues // queues[lastCtx], or nil
+	lastCtx  uint32              // the context of lastQ: most traffic is on one communicator at a time
+	lastQ    *queues             // queues[lastCtx], or nil
 	sends    map[uint64]*request // rendezvous sends waiting for CTS, by send id
 	rdvRecvs map[uint64]*request // receives that sent CTS and wait for Data, by receive id
 	nextID   uint64
