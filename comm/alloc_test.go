@@ -3,14 +3,19 @@ package comm_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/gompi/gompi/comm"
 	"github.com/gompi/gompi/transport/inproc"
+	"github.com/gompi/gompi/transport/shm"
+	"github.com/gompi/gompi/transport/shm/shmtest"
+	"github.com/gompi/gompi/transport/tcp/tcptest"
 )
 
 // TestSendRecvZeroAlloc: in the steady state, a typed Send and the matching Recv between two
-// in-process ranks allocate nothing, eager or rendezvous, whether the receive is posted first
-// or the message arrives first.
+// ranks allocate nothing, eager or rendezvous, whether the receive is posted first or the
+// message arrives first: in process, over shared memory (large payloads through the rings and
+// by single copy) and over TCP.
 func TestSendRecvZeroAlloc(t *testing.T) {
 	if testing.Short() {
 		t.Skip("counts allocations over many round trips")
@@ -18,10 +23,28 @@ func TestSendRecvZeroAlloc(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector (sync.Pool drops items)")
 	}
+	for _, tr := range []struct {
+		name string
+		run  func(n int, f func(*comm.Comm) error) error
+	}{
+		{"inproc", inproc.Run},
+		{"shm", func(n int, f func(*comm.Comm) error) error {
+			return shmtest.RunConfig(n, shm.Config{Spin: 50 * time.Microsecond}, f)
+		}},
+		{"shm-cma", func(n int, f func(*comm.Comm) error) error {
+			return shmtest.RunConfig(n, shm.Config{Spin: 50 * time.Microsecond, CMA: true}, f)
+		}},
+		{"tcp", tcptest.Run},
+	} {
+		t.Run(tr.name, func(t *testing.T) { sendRecvZeroAlloc(t, tr.run) })
+	}
+}
+
+func sendRecvZeroAlloc(t *testing.T, run func(n int, f func(*comm.Comm) error) error) {
 	for _, n := range []int{1, 1024, 100000} { // float64s: 8 B and 8 KiB eager, 800 KB rendezvous
 		const runs = 200
 		var allocs float64
-		err := inproc.Run(2, func(c *comm.Comm) error {
+		err := run(2, func(c *comm.Comm) error {
 			buf := make([]float64, n)
 			if c.Rank() == 1 {
 				for range runs + 1 { // AllocsPerRun makes one warm-up call
