@@ -218,7 +218,7 @@ func (e *Engine) arriveRTS(h transport.Header) {
 	// Never write from the transport's delivery path: the reader of a TCP connection that
 	// blocks on a write can deadlock with its peer doing the same. A blocked receiver sends the
 	// CTS itself; otherwise a goroutine does.
-	if !r.user && cts.Flags&transport.FlagReject == 0 {
+	if cts.Flags&transport.FlagReject == 0 && !r.user { // (a rejected r is finished: not to be touched)
 		e.handOff(r, todoCTS, h.Source, cts)
 		e.mu.Unlock()
 		return

@@ -117,16 +117,20 @@ func (r *request) doneChan() chan struct{} {
 
 // finish completes r with its current st and err. Caller holds e.mu. Signalling never blocks
 // (a closed channel, or at most one token in a channel of capacity one), so it is done under
-// the lock.
+// the lock. The caller must not touch r afterwards: its owner may already have reused it.
 func (e *Engine) finish(r *request) {
 	if r.state == stateDone {
 		return
 	}
 	r.state = stateDone
 	r.todo = todoNone
+	// After the token the owner of a pooled request may return it to the pool without the
+	// lock (wakeFinished): nothing may touch r after notifyAs.
+	done := r.done
+	user := r.user
 	e.notifyAs(r, wakeFinished)
-	if r.user && r.done != nil {
-		close(r.done) // for Done and every parked waiter
+	if user && done != nil {
+		close(done) // for Done and every parked waiter
 	}
 }
 
