@@ -149,30 +149,29 @@ func (e *Engine) Deliver(h transport.Header, payload []byte) {
 		e.Complete(h, cookie, nil)
 		return
 	}
-	n := int(h.Length)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	q := e.queue(h.Context)
-	if r := q.posted.find(h.Source, h.Tag); r != nil {
-		q.posted.remove(r)
-		r.state = stateMatched
-		if dst := e.claim(r, h.Source, h.Tag, n); dst != nil {
-			copy(dst, payload)
-		}
-		e.finish(r)
-		return
+	dst, cookie := e.matchEager(h)
+	copy(dst, payload)
+	switch c := cookie.(type) {
+	case *request:
+		e.finish(c)
+	case *message:
+		c.complete = true
 	}
-	m := e.newMessage(h, n)
-	copy(m.buf, payload)
-	m.complete = true
-	q.unexpected.push(m)
-	e.wakeProbes(q, m)
 }
 
 func (e *Engine) arriveEager(h transport.Header) ([]byte, any) {
-	n := int(h.Length)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.matchEager(h)
+}
+
+// matchEager matches the Eager frame h with the first posted receive it fits, or queues it as
+// an unexpected message, and returns where its payload goes and the request or message it
+// completes. Caller holds e.mu.
+func (e *Engine) matchEager(h transport.Header) ([]byte, any) {
+	n := int(h.Length)
 	q := e.queue(h.Context)
 	if r := q.posted.find(h.Source, h.Tag); r != nil {
 		q.posted.remove(r)

@@ -3,12 +3,10 @@ package shm_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +20,7 @@ import (
 	"github.com/gompi/gompi/internal/engine"
 	"github.com/gompi/gompi/internal/peerauth"
 	"github.com/gompi/gompi/transport/shm"
+	"github.com/gompi/gompi/transport/shm/shmtest"
 )
 
 // TestNonMembersRefused: while the host's first rank waits for its peers, strangers connect
@@ -141,7 +140,7 @@ func TestNonMembersRefused(t *testing.T) {
 // through /proc either (the only way left to reach the mapping of a running rank).
 func TestSegmentPrivate(t *testing.T) {
 	before, _ := os.ReadDir("/dev/shm")
-	ts, err := shmTransports(t, 2)
+	ts, err := shmtest.Transports(2, shm.Config{Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,32 +187,3 @@ func TestSegmentPrivate(t *testing.T) {
 		t.Errorf("user 65534 failed to open %s, but not for permissions: %v: %s", path, err, out)
 	}
 }
-
-// shmTransports sets up n connected transports in this process.
-func shmTransports(t *testing.T, n int) ([]*shm.Transport, error) {
-	store := bootstrap.NewMemStore()
-	local := make([]int, n)
-	for i := range local {
-		local[i] = i
-	}
-	ts := make([]*shm.Transport, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ts[i], errs[i] = shm.New(context.Background(), shm.Config{Rank: i, Size: n, Local: local, Store: store,
-				Secret: []byte("s"), JobID: []byte("j"), Logf: t.Logf})
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return slices.Clip(ts), nil
-}
-
-var _ = io.EOF

@@ -2,7 +2,7 @@
 // per pair. At startup each rank listens on an ephemeral port (loopback only unless the launcher
 // says otherwise), publishes its address in the launcher's bootstrap store, and connects to
 // every lower rank while accepting every higher one; each connection begins with a handshake
-// that proves both sides know the job secret (handshake.go). Then one reader goroutine per
+// that proves both sides know the job secret (internal/peerauth). Then one reader goroutine per
 // connection decodes frames (frame.go) and hands them to the engine, reading each payload
 // straight into the buffer the engine names; senders write header and payload with one
 // vectored write.
