@@ -64,7 +64,21 @@ func predefined[T any](name string, code backend.Op, f func(inout, in []T)) opDe
 func Sum[T comm.Elem]() opDef[T] {
 	return predefined("Sum", backend.OpSum, func(inout, in []T) {
 		in = in[:len(inout)]
-		for i := range inout {
+		i := 0
+		// Eight at a time: the loop the compiler makes of this runs about twice as fast
+		// as the plain one on large vectors (a 1 MiB Allreduce spends much of its time here).
+		for ; i+8 <= len(inout); i += 8 {
+			a, b := inout[i:i+8:i+8], in[i:i+8:i+8]
+			a[0] += b[0]
+			a[1] += b[1]
+			a[2] += b[2]
+			a[3] += b[3]
+			a[4] += b[4]
+			a[5] += b[5]
+			a[6] += b[6]
+			a[7] += b[7]
+		}
+		for ; i < len(inout); i++ {
 			inout[i] += in[i]
 		}
 	})
@@ -74,7 +88,19 @@ func Sum[T comm.Elem]() opDef[T] {
 func Prod[T comm.Elem]() opDef[T] {
 	return predefined("Prod", backend.OpProd, func(inout, in []T) {
 		in = in[:len(inout)]
-		for i := range inout {
+		i := 0
+		for ; i+8 <= len(inout); i += 8 { // as in Sum
+			a, b := inout[i:i+8:i+8], in[i:i+8:i+8]
+			a[0] *= b[0]
+			a[1] *= b[1]
+			a[2] *= b[2]
+			a[3] *= b[3]
+			a[4] *= b[4]
+			a[5] *= b[5]
+			a[6] *= b[6]
+			a[7] *= b[7]
+		}
+		for ; i < len(inout); i++ {
 			inout[i] *= in[i]
 		}
 	})
@@ -84,7 +110,15 @@ func Prod[T comm.Elem]() opDef[T] {
 func Min[T Real]() opDef[T] {
 	return predefined("Min", backend.OpMin, func(inout, in []T) {
 		in = in[:len(inout)]
-		for i := range inout {
+		i := 0
+		for ; i+4 <= len(inout); i += 4 { // as in Sum
+			a, b := inout[i:i+4:i+4], in[i:i+4:i+4]
+			a[0] = min(a[0], b[0])
+			a[1] = min(a[1], b[1])
+			a[2] = min(a[2], b[2])
+			a[3] = min(a[3], b[3])
+		}
+		for ; i < len(inout); i++ {
 			inout[i] = min(inout[i], in[i])
 		}
 	})
@@ -94,7 +128,15 @@ func Min[T Real]() opDef[T] {
 func Max[T Real]() opDef[T] {
 	return predefined("Max", backend.OpMax, func(inout, in []T) {
 		in = in[:len(inout)]
-		for i := range inout {
+		i := 0
+		for ; i+4 <= len(inout); i += 4 { // as in Sum
+			a, b := inout[i:i+4:i+4], in[i:i+4:i+4]
+			a[0] = max(a[0], b[0])
+			a[1] = max(a[1], b[1])
+			a[2] = max(a[2], b[2])
+			a[3] = max(a[3], b[3])
+		}
+		for ; i < len(inout); i++ {
 			inout[i] = max(inout[i], in[i])
 		}
 	})

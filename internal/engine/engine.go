@@ -67,6 +67,7 @@ type Engine struct {
 	// troubled is set (under mu) once the world is closed or any peer is gone, so that
 	// sends check those under mu only then.
 	troubled atomic.Bool
+	sent     *request // a finished request, for every eager send that succeeded (read only)
 }
 
 // newEngine makes an engine and starts its transport.
@@ -83,6 +84,9 @@ func newEngine(t transport.Transport) *Engine {
 		usedCtx:  map[uint32]bool{worldCtx: true},
 		peers:    make([]peerState, t.Size()),
 	}
+	e.sent = &request{e: e, user: true, state: stateDone, done: make(chan struct{})}
+	e.sent.wake.Store(wakeFinished)
+	close(e.sent.done)
 	e.eagers = make([]int, e.size)
 	pe, perPeer := t.(transport.PeerEager)
 	for w := range e.eagers {
