@@ -60,7 +60,7 @@ func Start(env *bootstrap.Env) (transport.Transport, error) {
 		sm, err = shm.New(ctx, shm.Config{Rank: env.Rank, Size: env.Size, Local: local, JobID: []byte(env.JobID),
 			Secret: env.Secret, Store: store, CMA: env.CMA, Spin: plan.Wait.Spin, Yield: plan.Wait.Yield})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w (shared memory between the ranks of this host failed to start; %s=tcp, gompirun --transport tcp, avoids it)", err, bootstrap.EnvTransport)
 		}
 	}
 	tcfg := tcp.Config{Rank: env.Rank, Size: env.Size, JobID: []byte(env.JobID), Secret: env.Secret, Host: env.Host,
