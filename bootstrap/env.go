@@ -26,7 +26,10 @@ type Env struct {
 	// SpinWait, when set, overrides how long a waiting rank polls before it parks
 	// (EnvSpinWait); nil leaves the decision to placement.
 	SpinWait *time.Duration
-	Verbose  bool // EnvVerbose: say at startup how the rank was placed and which transports it uses
+	// Wait (EnvWait) forces how a waiting rank polls: "spin" (keeps its core), "yield"
+	// (sched_yield between tries) or "park" (at once); "" lets placement choose.
+	Wait    string
+	Verbose bool // EnvVerbose: say at startup how the rank was placed and which transports it uses
 	// CMA (EnvCMA=1) makes the shared-memory transport copy large payloads once, straight
 	// from the sender's memory (process_vm_readv), rather than through its rings.
 	CMA bool
@@ -36,6 +39,7 @@ type Env struct {
 // EnvSpinWait is for users (gompirun -x), EnvVerbose is set by gompirun --verbose.
 const (
 	EnvSpinWait = "GOMPI_SPIN_WAIT" // a Go duration: how long a waiting rank polls before parking ("0": park at once)
+	EnvWait     = "GOMPI_WAIT"      // spin, yield or park: how a waiting rank polls, instead of placement's choice
 	EnvVerbose  = "GOMPI_VERBOSE"   // "1": report placement and transports on standard error at startup
 	EnvCMA      = "GOMPI_SHM_CMA"   // "1": large messages on shared memory copied once from the sender's memory (default "0": through the rings)
 )
@@ -128,6 +132,11 @@ func parseEnv(get func(string) string) (*Env, error) {
 			return nil, fmt.Errorf("bootstrap: %s=%q is not a duration such as 50us or 0", EnvSpinWait, s)
 		}
 		e.SpinWait = &d
+	}
+	switch e.Wait = get(EnvWait); e.Wait {
+	case "", "spin", "yield", "park":
+	default:
+		return nil, fmt.Errorf("bootstrap: %s=%q: want spin, yield or park", EnvWait, e.Wait)
 	}
 	e.Verbose = get(EnvVerbose) == "1"
 	switch c := get(EnvCMA); c {

@@ -10,7 +10,7 @@ func TestParseEnv(t *testing.T) {
 	base := map[string]string{
 		EnvRank: "1", EnvSize: "4", EnvLocalRank: "1", EnvLocalSize: "2", EnvJobID: "00112233aabbccdd",
 		EnvAddr: "127.0.0.1:5000", EnvSecret: "00ff10", EnvHost: "10.0.0.1", EnvTransport: "shm", EnvBind: "none",
-		EnvSpinWait: "20us", EnvVerbose: "1", EnvCMA: "1",
+		EnvSpinWait: "20us", EnvVerbose: "1", EnvCMA: "1", EnvWait: "yield",
 	}
 	with := func(k, v string) func(string) string {
 		return func(name string) string {
@@ -26,7 +26,7 @@ func TestParseEnv(t *testing.T) {
 	}
 	if e.Rank != 1 || e.Size != 4 || e.LocalRank != 1 || e.LocalSize != 2 || e.JobID != "00112233aabbccdd" ||
 		e.Addr != "127.0.0.1:5000" || string(e.Secret) != "\x00\xff\x10" || e.Host != "10.0.0.1" ||
-		e.Transport != "shm" || e.Bind != "none" || e.SpinWait == nil || *e.SpinWait != 20*time.Microsecond || !e.Verbose || !e.CMA {
+		e.Transport != "shm" || e.Bind != "none" || e.SpinWait == nil || *e.SpinWait != 20*time.Microsecond || !e.Verbose || !e.CMA || e.Wait != "yield" {
 		t.Errorf("parseEnv = %+v", e)
 	}
 	e, err = parseEnv(func(name string) string {
@@ -63,6 +63,7 @@ func TestParseEnv(t *testing.T) {
 		{EnvSpinWait, "fast", `GOMPI_SPIN_WAIT="fast"`},
 		{EnvSpinWait, "-1s", `GOMPI_SPIN_WAIT="-1s"`},
 		{EnvCMA, "no", `GOMPI_SHM_CMA="no"`},
+		{EnvWait, "sleep", `GOMPI_WAIT="sleep"`},
 	} {
 		_, err := parseEnv(with(tc.key, tc.val))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

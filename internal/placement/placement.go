@@ -62,6 +62,7 @@ type Facts struct {
 	LocalSize int   // ranks on the host
 	Bind      bool  // binding wanted (gompirun --bind-to core, the default)
 	SpinWait  *time.Duration
+	Wait      string // "spin", "yield" or "park" to force the kind of wait (GOMPI_WAIT); "" to decide
 }
 
 // Plan is a rank's share of its host.
@@ -92,7 +93,8 @@ type Plan struct {
 //   - Waiting: when the ranks fit the CPUs, poll for DefaultSpin, then park: a polling rank
 //     takes no time from anybody. When they do not, a spinning rank would take time from the
 //     very rank it waits for: poll with sched_yield for DefaultYield instead, then park.
-//     SpinWait, when set (GOMPI_SPIN_WAIT), replaces both stages' lengths.
+//     SpinWait, when set (GOMPI_SPIN_WAIT), replaces both stages' lengths; Wait (GOMPI_WAIT)
+//     forces the kind: spin (DefaultSpin, even on a shared core), yield (DefaultYield) or park.
 func Decide(f Facts) Plan {
 	s := max(f.LocalSize, 1)
 	var p Plan
@@ -111,10 +113,18 @@ func Decide(f Facts) Plan {
 	} else {
 		p.Wait.Yield = DefaultYield
 	}
+	switch f.Wait {
+	case "spin":
+		p.Wait = Wait{Spin: DefaultSpin}
+	case "yield":
+		p.Wait = Wait{Yield: DefaultYield}
+	case "park":
+		p.Wait, p.Spin = Wait{}, 0
+	}
 	if f.SpinWait != nil {
 		d := *f.SpinWait
 		p.Spin = d
-		if p.Fits {
+		if p.Wait.Spin > 0 || p.Wait.Yield == 0 {
 			p.Wait.Spin = d
 		} else {
 			p.Wait.Yield = d
@@ -138,7 +148,7 @@ func (p Plan) TCPSpin(peers int) time.Duration {
 // HostFacts reads the facts of this process and host that Decide needs, for a rank started
 // with env.
 func HostFacts(env *bootstrap.Env) Facts {
-	f := Facts{LocalRank: env.LocalRank, LocalSize: env.LocalSize, Bind: env.Bind != "none", SpinWait: env.SpinWait}
+	f := Facts{LocalRank: env.LocalRank, LocalSize: env.LocalSize, Bind: env.Bind != "none", SpinWait: env.SpinWait, Wait: env.Wait}
 	var set unix.CPUSet
 	if unix.SchedGetaffinity(0, &set) == nil {
 		for cpu := 0; cpu < 1<<16 && len(f.Allowed) < set.Count(); cpu++ {

@@ -58,6 +58,12 @@ func TestDecide(t *testing.T) {
 			[]int{10}, 1, Wait{}, 0},
 		{"GOMPI_SPIN_WAIT=200us oversubscribed", Facts{Allowed: cpus(2), CPUs: 2, LocalRank: 0, LocalSize: 8, Bind: true, SpinWait: &d200}, 7,
 			nil, 1, Wait{Yield: d200}, 0},
+		{"GOMPI_WAIT=spin oversubscribed", Facts{Allowed: cpus(2), CPUs: 2, LocalRank: 0, LocalSize: 8, Bind: true, Wait: "spin"}, 7,
+			nil, 1, Wait{Spin: DefaultSpin}, 0},
+		{"GOMPI_WAIT=park", Facts{Allowed: cpus(2), CPUs: 2, LocalRank: 0, LocalSize: 2, Bind: true, Wait: "park"}, 1,
+			[]int{10}, 1, Wait{}, 0},
+		{"GOMPI_WAIT=yield with a core each", Facts{Allowed: cpus(2), CPUs: 2, LocalRank: 0, LocalSize: 2, Bind: true, Wait: "yield"}, 1,
+			[]int{10}, 1, Wait{Yield: DefaultYield}, spin},
 	}
 	for _, tc := range cases {
 		p := Decide(tc.f)
