@@ -4,12 +4,13 @@ import (
 	"strings"
 
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/internal/commlink"
 )
 
 // Algorithm returns the name of the algorithm that the collective named collective ("Allreduce",
 // "Bcast", ...; case does not matter) would run on c for a call in which each rank passes count
 // elements of type T and, for the reductions, a predefined operation such as Sum. It answers
-// "native" when c's backend performs the collective itself (c.Native() != nil: OpenMPI under
+// "native" when c's backend performs the collective itself (commlink.Native(c) != nil: OpenMPI under
 // -tags mpi), and otherwise one of "dissemination", "binomial", "scatter-allgather",
 // "recursive-doubling", "ring", "rabenseifner", "bruck", "pairwise", "linear" and
 // "reduce-scatterv", the names docs/collectives.md uses. Benchmarks print it beside their
@@ -37,7 +38,7 @@ func Algorithm[T comm.Elem](c *comm.Comm, collective string, count int) (string,
 	if count < 0 {
 		return "", errorf(name, comm.ErrInvalidArgument, "%s with a negative count %d", kindNames[k], count)
 	}
-	if c.Native() != nil {
+	if commlink.Native(c) != nil {
 		// The reductions go native only for element types the backend has a type for; the
 		// data-movement collectives always do.
 		if _, ok := nativeType[T](); ok || !isReduction(k) {

@@ -9,8 +9,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gompi/gompi/backend"
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/internal/backend"
+	"github.com/gompi/gompi/internal/commlink"
 )
 
 // countingBackend wraps a rank's backend and counts the messages and bytes the rank sends on the
@@ -58,7 +59,7 @@ func signature(t *testing.T, label string, p int, call func(c *comm.Comm) error)
 	t.Helper()
 	tr := &traffic{msgs: make([]int, p), bytes: make([]int, p)}
 	runRanks(t, label, p, func(c *comm.Comm) error {
-		return call(comm.New(&countingBackend{Backend: c.Backend(), traffic: tr}))
+		return call(commlink.New[*comm.Comm](&countingBackend{Backend: commlink.Backend(c), traffic: tr}))
 	})
 	return fmt.Sprintf("messages %v, bytes %v", tr.msgs, tr.bytes)
 }
@@ -150,7 +151,7 @@ func (f *fakeNative) Allreduce([]byte, []byte, backend.Type, backend.Op) error {
 func TestAlgorithmNative(t *testing.T) {
 	nat := &fakeNative{}
 	runRanks(t, "Algorithm native", 2, func(c *comm.Comm) error {
-		nc := comm.New(&countingBackend{Backend: c.Backend(), traffic: &traffic{msgs: make([]int, 2), bytes: make([]int, 2)}, native: nat})
+		nc := commlink.New[*comm.Comm](&countingBackend{Backend: commlink.Backend(c), traffic: &traffic{msgs: make([]int, 2), bytes: make([]int, 2)}, native: nat})
 		for _, name := range []string{"Allreduce", "bcast", "Barrier", "Scan"} {
 			got, err := Algorithm[float32](nc, name, 1<<20)
 			if err != nil || got != "native" {

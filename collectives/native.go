@@ -1,6 +1,6 @@
 package collectives
 
-import "github.com/gompi/gompi/backend"
+import "github.com/gompi/gompi/internal/backend"
 
 // failedNative is a backend.Native whose every operation fails with err: what run.native returns
 // after a local argument error, so that the native branch of each collective returns the error.

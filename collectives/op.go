@@ -3,8 +3,8 @@ package collectives
 import (
 	"reflect"
 
-	"github.com/gompi/gompi/backend"
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/internal/backend"
 )
 
 // Integer is the set of integer element types: those the logical and bitwise operations accept.

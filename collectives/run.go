@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"unsafe"
 
-	"github.com/gompi/gompi/backend"
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/internal/backend"
+	"github.com/gompi/gompi/internal/commlink"
 )
 
 // kind names a collective in the tags of its messages, so that a rank receiving a message of a
@@ -98,7 +99,7 @@ func newRun(c *comm.Comm, name string, k kind) *run {
 // with C ranks, which never make that call, would hang.
 func (r *run) shadow() backend.Backend {
 	if r.b == nil {
-		r.b = r.c.Collective().Backend()
+		r.b = commlink.Shadow(r.c)
 	}
 	return r.b
 }
@@ -335,7 +336,7 @@ func (r *run) native(c *comm.Comm, alg algorithm) backend.Native {
 	if alg != algAuto {
 		return nil
 	}
-	nat := c.Native()
+	nat := commlink.Native(c)
 	if nat == nil || r.err == nil {
 		return nat
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"unsafe"
 
-	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/internal/backend"
 )
 
 // Elem is the set of element types a typed buffer may hold: fixed-size numbers and bytes.

@@ -2,8 +2,10 @@ package comm
 
 import (
 	"context"
+	"sync"
 
-	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/internal/backend"
+	"github.com/gompi/gompi/internal/commlink"
 )
 
 // Comm is a communicator: a group of ranks with a private matching context, as seen by one rank.
@@ -14,20 +16,36 @@ import (
 // want to run collectives concurrently should each use their own communicator (see Dup).
 type Comm struct {
 	b backend.Backend
+
+	shadowOnce sync.Once
+	shadow     backend.Backend // b.Collective(), made on first use
 }
 
-// New wraps a backend in a Comm. Transports and backends call it; programs get their
-// communicators from Init, Split and Dup, or from transport/inproc in tests.
-func New(b backend.Backend) *Comm { return &Comm{b: b} }
+// newComm wraps a backend in a Comm. Programs get their communicators from Init, Split and Dup,
+// or from transport/inproc in tests; gompi's own packages reach this through internal/commlink.
+func newComm(b backend.Backend) *Comm { return &Comm{b: b} }
+
+func init() {
+	commlink.Register(commlink.Funcs{
+		New:     func(b backend.Backend) any { return newComm(b) },
+		Backend: func(c any) backend.Backend { return c.(*Comm).b },
+		Shadow:  func(c any) backend.Backend { return c.(*Comm).collective() },
+		Native:  func(c any) backend.Native { return c.(*Comm).b.Native() },
+	})
+}
+
+// collective returns the backend of c's collective context, made once: on OpenMPI making it
+// is itself collective (MPI_Comm_dup), so it is made by the first collective that needs it.
+func (c *Comm) collective() backend.Backend {
+	c.shadowOnce.Do(func() { c.shadow = c.b.Collective() })
+	return c.shadow
+}
 
 // Rank returns the calling rank's number in c, from 0 to Size()-1.
 func (c *Comm) Rank() int { return c.b.Rank() }
 
 // Size returns the number of ranks in c.
 func (c *Comm) Size() int { return c.b.Size() }
-
-// Backend returns the backend under c. Only code that implements communication layers needs it.
-func (c *Comm) Backend() backend.Backend { return c.b }
 
 // Split partitions c into disjoint communicators, one per color; within each, ranks are ordered
 // by key, ties broken by their rank in c (MPI_Comm_split, MPI 4.1 §7.4.2). Every rank of c must
@@ -45,7 +63,7 @@ func (c *Comm) SplitContext(ctx context.Context, color, key int) (*Comm, error) 
 	if err != nil || b == nil {
 		return nil, err
 	}
-	return New(b), nil
+	return newComm(b), nil
 }
 
 // Dup returns a new communicator with the same ranks as c and a separate matching context, so
@@ -58,19 +76,9 @@ func (c *Comm) DupContext(ctx context.Context) (*Comm, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(b), nil
+	return newComm(b), nil
 }
 
 // Free releases c. Operations still pending on it fail with ErrClosed. Freeing the world
 // communicator is not allowed; use Finalize.
 func (c *Comm) Free() error { return c.b.Free() }
-
-// Collective returns the shadow communicator that collective algorithms use for their own
-// messages: the same ranks as c, with a matching context of its own, so collective traffic never
-// matches the program's point-to-point receives on c (MPI 4.1 §6.2.1). Only code that implements
-// collective algorithms needs it.
-func (c *Comm) Collective() *Comm { return &Comm{b: c.b.Collective()} }
-
-// Native returns the backend's own implementation of the collectives (OpenMPI's), or nil when
-// collectives run gompi's algorithms over point-to-point.
-func (c *Comm) Native() backend.Native { return c.b.Native() }

@@ -1,6 +1,6 @@
 package comm
 
-import "github.com/gompi/gompi/backend"
+import "github.com/gompi/gompi/internal/backend"
 
 // Errors returned by communicator operations. Test for them with errors.Is; the error itself is
 // usually an *Error that says which operation, ranks, tag and sizes were involved.

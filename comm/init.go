@@ -5,8 +5,8 @@ import (
 	"os"
 	"sync"
 
-	"github.com/gompi/gompi/backend"
 	"github.com/gompi/gompi/bootstrap"
+	"github.com/gompi/gompi/internal/backend"
 	"github.com/gompi/gompi/internal/engine"
 	"github.com/gompi/gompi/internal/join"
 )
@@ -37,7 +37,7 @@ func Init() (*Comm, error) {
 	world.once.Do(func() {
 		world.w, world.err = startWorld()
 		if world.err == nil {
-			world.c = New(world.w)
+			world.c = newComm(world.w)
 		}
 	})
 	return world.c, world.err

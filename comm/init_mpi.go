@@ -3,7 +3,7 @@
 package comm
 
 import (
-	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/internal/backend"
 	"github.com/gompi/gompi/mpi"
 )
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"reflect"
 
-	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/internal/backend"
 )
 
 // Request is a nonblocking operation started by Isend, Irecv or IsendValue.

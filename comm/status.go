@@ -3,7 +3,7 @@ package comm
 import (
 	"unsafe"
 
-	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/internal/backend"
 )
 
 // AnySource as the source of a receive or probe matches a message from any rank (MPI_ANY_SOURCE).

@@ -5,7 +5,7 @@ package mpi
 import (
 	"context"
 
-	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/internal/backend"
 )
 
 // brokenBackend stands in for a shadow communicator that could not be made: every operation

@@ -5,7 +5,7 @@ package mpi
 import (
 	"fmt"
 
-	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/internal/backend"
 )
 
 // mpiError is an error code returned by OpenMPI, with its text from MPI_Error_string. It is the

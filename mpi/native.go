@@ -6,7 +6,7 @@ import (
 	"math"
 	"unsafe"
 
-	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/internal/backend"
 )
 
 // native runs OpenMPI's collectives on one communicator, with the blocking MPI calls

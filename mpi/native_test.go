@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/gompi/gompi/backend"
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/internal/backend"
+	"github.com/gompi/gompi/internal/commlink"
 )
 
 // lengths are the element counts every collective is checked with.
@@ -27,7 +28,7 @@ type reduction[T comm.Elem] struct {
 // checkReductions checks Reduce (every root), Allreduce (also in place), Scan, Exscan and
 // ReduceScatter against serial references.
 func checkReductions[T comm.Elem](t *testing.T, c *comm.Comm, red reduction[T]) {
-	nat := c.Native()
+	nat := commlink.Native(c)
 	me, p := c.Rank(), c.Size()
 	for _, n := range lengths {
 		send := make([]T, n)
@@ -147,16 +148,16 @@ func TestNativeReductions(t *testing.T) {
 	})
 	t.Run("Unsupported", func(t *testing.T) {
 		buf := make([]complex128, 2)
-		err := c.Native().Allreduce(comm.Bytes(buf), comm.Bytes(buf), backend.Complex128, backend.OpMin)
+		err := commlink.Native(c).Allreduce(comm.Bytes(buf), comm.Bytes(buf), backend.Complex128, backend.OpMin)
 		if !errors.Is(err, backend.ErrUnsupported) {
 			t.Errorf("Allreduce Min on complex128: %v, want ErrUnsupported", err)
 		}
 		f := make([]float32, 2)
-		err = c.Native().Allreduce(comm.Bytes(f), comm.Bytes(f), backend.Float32, backend.OpBAnd)
+		err = commlink.Native(c).Allreduce(comm.Bytes(f), comm.Bytes(f), backend.Float32, backend.OpBAnd)
 		if !errors.Is(err, backend.ErrUnsupported) {
 			t.Errorf("Allreduce BAnd on float32: %v, want ErrUnsupported", err)
 		}
-		if err := c.Native().Reduce(comm.Bytes(f), comm.Bytes(f), backend.Float32, backend.OpSum, c.Size()); !errors.Is(err, backend.ErrInvalidRoot) {
+		if err := commlink.Native(c).Reduce(comm.Bytes(f), comm.Bytes(f), backend.Float32, backend.OpSum, c.Size()); !errors.Is(err, backend.ErrInvalidRoot) {
 			t.Errorf("Reduce with root Size: %v, want ErrInvalidRoot", err)
 		}
 	})
@@ -187,7 +188,7 @@ func equalBytes(t *testing.T, what string, got, want []byte) {
 
 func TestNativeDataMovement(t *testing.T) {
 	c := needWorld(t)
-	nat := c.Native()
+	nat := commlink.Native(c)
 	me, p := c.Rank(), c.Size()
 	if err := nat.Barrier(); err != nil {
 		t.Fatalf("Barrier: %v", err)

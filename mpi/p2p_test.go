@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gompi/gompi/backend"
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/internal/backend"
+	"github.com/gompi/gompi/internal/commlink"
 )
 
 // ring returns the rank c's rank sends to and the one it receives from.
@@ -104,7 +105,7 @@ func TestPendingBufferKeptAlive(t *testing.T) {
 	if freed.Load() {
 		t.Error("the buffer of a pending Irecv was freed by the garbage collector")
 	}
-	if err := c.Native().Barrier(); err != nil { // no rank sends before every rank has checked
+	if err := commlink.Native(c).Barrier(); err != nil { // no rank sends before every rank has checked
 		t.Fatal(err)
 	}
 	if err := comm.Send(c, make([]int64, 1<<16), dest, 78); err != nil {
@@ -150,7 +151,7 @@ func TestRecvAllocConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for taken.Add(1) <= int64(total) {
-				buf, st, err := c.Backend().RecvAlloc(context.Background(), backend.AnySource, backend.AnyTag)
+				buf, st, err := commlink.Backend(c).RecvAlloc(context.Background(), backend.AnySource, backend.AnyTag)
 				if err != nil {
 					errs <- err
 					return
@@ -212,7 +213,7 @@ func TestFreeFailsPending(t *testing.T) {
 	if _, _, err := d.Iprobe(comm.AnySource, comm.AnyTag); !errors.Is(err, comm.ErrClosed) {
 		t.Errorf("Iprobe after Free: %v, want ErrClosed", err)
 	}
-	if err := d.Native().Barrier(); !errors.Is(err, comm.ErrClosed) {
+	if err := commlink.Native(d).Barrier(); !errors.Is(err, comm.ErrClosed) {
 		t.Errorf("Barrier after Free: %v, want ErrClosed", err)
 	}
 	if err := c.Free(); !errors.Is(err, comm.ErrInvalidArgument) {
@@ -239,7 +240,7 @@ func TestWaitContext(t *testing.T) {
 	default:
 		t.Fatal("withdrawn request's Done channel is not closed")
 	}
-	if err := c.Native().Barrier(); err != nil { // nobody sends before every rank has withdrawn
+	if err := commlink.Native(c).Barrier(); err != nil { // nobody sends before every rank has withdrawn
 		t.Fatal(err)
 	}
 	if err := comm.Send(c, []int32{int32(c.Rank())}, dest, 61); err != nil {

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/internal/backend"
 )
 
 // request is a pending point-to-point operation.

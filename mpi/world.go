@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/internal/backend"
 )
 
 // Launched reports whether the process was started by OpenMPI's mpirun (or another PMIx

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/internal/commlink"
 	"github.com/gompi/gompi/internal/engine"
 	"github.com/gompi/gompi/transport"
 )
@@ -128,6 +129,6 @@ func RunWithEagerLimit(n, eagerLimit int, f func(c *comm.Comm) error) error {
 		worlds[i] = engine.NewWorld(t)
 	}
 	return engine.RunRanks(worlds,
-		func(w *engine.World) error { return f(comm.New(w)) },
+		func(w *engine.World) error { return f(commlink.New[*comm.Comm](w)) },
 		func(rank int, err error) { ts[rank].(*end).fail(err) })
 }

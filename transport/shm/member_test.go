@@ -17,6 +17,7 @@ import (
 
 	"github.com/gompi/gompi/bootstrap"
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/internal/commlink"
 	"github.com/gompi/gompi/internal/engine"
 	"github.com/gompi/gompi/internal/peerauth"
 	"github.com/gompi/gompi/transport/shm"
@@ -109,7 +110,7 @@ func TestNonMembersRefused(t *testing.T) {
 	}
 	worlds := []*engine.World{engine.NewWorld(ts[0]), engine.NewWorld(ts[1]), engine.NewWorld(ts[2])}
 	err = engine.RunRanks(worlds, func(w *engine.World) error {
-		c := comm.New(w)
+		c := commlink.New[*comm.Comm](w)
 		me := c.Rank()
 		got := []int{-1}
 		if _, err := comm.Sendrecv(c, []int{me}, (me+1)%3, 0, got, (me+2)%3, 0); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gompi/gompi/bootstrap"
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/internal/commlink"
 	"github.com/gompi/gompi/internal/engine"
 	"github.com/gompi/gompi/transport/tcp"
 )
@@ -97,7 +98,7 @@ func TestStrangersRefused(t *testing.T) {
 	}
 	worlds := []*engine.World{engine.NewWorld(ts[0]), engine.NewWorld(ts[1]), engine.NewWorld(ts[2])}
 	err = engine.RunRanks(worlds, func(w *engine.World) error {
-		c := comm.New(w)
+		c := commlink.New[*comm.Comm](w)
 		me := c.Rank()
 		got := []int{-1}
 		if _, err := comm.Sendrecv(c, []int{me}, (me+1)%3, 0, got, (me+2)%3, 0); err != nil {
@@ -131,7 +132,7 @@ func TestPeerFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	worlds := []*engine.World{engine.NewWorld(ts[0]), engine.NewWorld(ts[1]), engine.NewWorld(ts[2])}
-	c0 := comm.New(worlds[0])
+	c0 := commlink.New[*comm.Comm](worlds[0])
 	done := make(chan error, 2)
 	go func() { _, err := comm.Recv(c0, []int{0}, 2, 0); done <- err }()
 	go func() { _, err := comm.Recv(c0, []int{0}, comm.AnySource, 1); done <- err }()

@@ -9,8 +9,9 @@ package main
 import (
 	"fmt"
 
-	"github.com/gompi/gompi/backend"
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/internal/backend"
+	"github.com/gompi/gompi/internal/commlink"
 )
 
 func main() { comm.Main(run) }
@@ -19,7 +20,7 @@ func run(c *comm.Comm) error {
 	if c.Size() != 2 || c.Rank() != 0 {
 		return fmt.Errorf("want rank 0 of 2, am %d of %d", c.Rank(), c.Size())
 	}
-	if c.Native() == nil {
+	if commlink.Native(c) == nil {
 		return fmt.Errorf("no native collectives: not running on OpenMPI")
 	}
 	const n = 1000
@@ -48,7 +49,7 @@ func run(c *comm.Comm) error {
 	for i := range a {
 		a[i] = float64(c.Rank()+1) * (float64(i) + 0.5)
 	}
-	if err := c.Native().Allreduce(comm.Bytes(a), comm.Bytes(s), backend.Float64, backend.OpSum); err != nil {
+	if err := commlink.Native(c).Allreduce(comm.Bytes(a), comm.Bytes(s), backend.Float64, backend.OpSum); err != nil {
 		return err
 	}
 	for i := range s {
@@ -61,7 +62,7 @@ func run(c *comm.Comm) error {
 	for i := range b {
 		b[i] = int64(c.Rank()+1)*1_000_000_000_000 + int64(i)
 	}
-	if err := c.Native().Allreduce(comm.Bytes(b), comm.Bytes(t), backend.Int64, backend.OpSum); err != nil {
+	if err := commlink.Native(c).Allreduce(comm.Bytes(b), comm.Bytes(t), backend.Int64, backend.OpSum); err != nil {
 		return err
 	}
 	for i := range t {

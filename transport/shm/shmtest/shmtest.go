@@ -13,6 +13,7 @@ import (
 
 	"github.com/gompi/gompi/bootstrap"
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/internal/commlink"
 	"github.com/gompi/gompi/internal/engine"
 	"github.com/gompi/gompi/transport/shm"
 )
@@ -36,7 +37,7 @@ func RunConfig(n int, base shm.Config, f func(c *comm.Comm) error) error {
 		worlds[i] = engine.NewWorld(t)
 	}
 	return engine.RunRanks(worlds,
-		func(w *engine.World) error { return f(comm.New(w)) },
+		func(w *engine.World) error { return f(commlink.New[*comm.Comm](w)) },
 		func(rank int, err error) { ts[rank].Abort() })
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gompi/gompi/bootstrap"
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/internal/commlink"
 	"github.com/gompi/gompi/internal/engine"
 	"github.com/gompi/gompi/transport/tcp"
 )
@@ -35,7 +36,7 @@ func RunConfig(n int, base tcp.Config, f func(c *comm.Comm) error) error {
 		worlds[i] = engine.NewWorld(t)
 	}
 	return engine.RunRanks(worlds,
-		func(w *engine.World) error { return f(comm.New(w)) },
+		func(w *engine.World) error { return f(commlink.New[*comm.Comm](w)) },
 		func(rank int, err error) { ts[rank].Abort() })
 }
 

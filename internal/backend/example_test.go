@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/gompi/gompi/backend"
+	"github.com/gompi/gompi/internal/backend"
 )
 
 // Errors name the operation, ranks, tag and sizes, and wrap a sentinel for errors.Is.
