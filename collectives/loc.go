@@ -11,8 +11,8 @@ type Pair[T Real] struct {
 
 // MinLoc keeps the pair with the smaller value, and of equal values the smaller index
 // (MPI_MINLOC, MPI 4.1 §6.9.4). Use it with ReduceLoc and AllreduceLoc.
-func MinLoc[T Real]() opDef[Pair[T]] {
-	return opDef[Pair[T]]{name: "MinLoc", commutative: true, combine: func(inout, in []Pair[T]) {
+func MinLoc[T Real]() Reduction[Pair[T]] {
+	return Reduction[Pair[T]]{name: "MinLoc", commutative: true, combine: func(inout, in []Pair[T]) {
 		in = in[:len(inout)]
 		for i := range inout {
 			if in[i].Value < inout[i].Value || in[i].Value == inout[i].Value && in[i].Index < inout[i].Index {
@@ -24,8 +24,8 @@ func MinLoc[T Real]() opDef[Pair[T]] {
 
 // MaxLoc keeps the pair with the larger value, and of equal values the smaller index
 // (MPI_MAXLOC, MPI 4.1 §6.9.4). Use it with ReduceLoc and AllreduceLoc.
-func MaxLoc[T Real]() opDef[Pair[T]] {
-	return opDef[Pair[T]]{name: "MaxLoc", commutative: true, combine: func(inout, in []Pair[T]) {
+func MaxLoc[T Real]() Reduction[Pair[T]] {
+	return Reduction[Pair[T]]{name: "MaxLoc", commutative: true, combine: func(inout, in []Pair[T]) {
 		in = in[:len(inout)]
 		for i := range inout {
 			if in[i].Value > inout[i].Value || in[i].Value == inout[i].Value && in[i].Index < inout[i].Index {

@@ -256,7 +256,7 @@ func block(n, p, i int) (lo, hi int) {
 
 // combineLeft sets inout = left ⊕ inout. For a commutative op that is one combine; otherwise
 // scratch (len(inout) elements) takes the left operand so that left is not modified.
-func combineLeft[T any](d opDef[T], left, inout, scratch []T) {
+func combineLeft[T any](d Reduction[T], left, inout, scratch []T) {
 	if d.commutative {
 		d.combine(inout, left)
 		return
