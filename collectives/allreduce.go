@@ -12,7 +12,14 @@ const allreduceLargeBytes = 16 << 10
 // (MPI_Allreduce, MPI 4.1 §6.9.6): recv = send₀ ⊕ send₁ ⊕ … ⊕ sendₚ₋₁, element by element.
 // send and recv must have the same length on every rank, and may be the same slice (in place).
 // Every rank gets the same result, bit for bit.
-func Allreduce[T comm.Elem](c *comm.Comm, send, recv []T, op Op[T]) error {
+//
+// The predefined operations constrain T to numbers (Sum, Prod), ordered numbers (Min, Max) or
+// integers (the logical and bitwise ones), or to Pair (MinLoc, MaxLoc). A user operation (NewOp)
+// may reduce any fixed-size element type without pointers: arrays and structs of numbers, such
+// as a [4]float64 holding a 2×2 matrix, reduced whole. Buffers move as raw memory, so an element
+// type holding pointers (strings, slices, maps, interfaces, ...) is an error wrapping
+// comm.ErrInvalidArgument that names it; reduce such values with AllreduceValue.
+func Allreduce[T any](c *comm.Comm, send, recv []T, op Op[T]) error {
 	return allreduce(c, "Allreduce", send, recv, op, algAuto)
 }
 

@@ -46,5 +46,6 @@
 // or a user operation made with NewOp. Bitwise and logical operations are constrained to integer
 // types and Min and Max to ordered ones, so a float BXor does not compile. Non-commutative
 // operations combine in rank order: the result is send₀ ⊕ send₁ ⊕ … ⊕ sendₚ₋₁.
-// MinLoc and MaxLoc work on Pair values through ReduceLoc and AllreduceLoc.
+// MinLoc and MaxLoc work on vectors of Pair values. User operations may reduce any fixed-size
+// element type without pointers (a [4]float64 holding a 2×2 matrix, a struct of numbers).
 package collectives

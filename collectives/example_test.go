@@ -28,12 +28,12 @@ func ExampleAllreduce() {
 }
 
 // MinLoc finds the smallest value and the rank that holds it.
-func ExampleAllreduceLoc() {
+func ExampleMinLoc() {
 	err := inproc.Run(3, func(c *comm.Comm) error {
 		temps := []float64{21.5, 19.0, 23.25}
 		send := []collectives.Pair[float64]{{Value: temps[c.Rank()], Index: c.Rank()}}
 		recv := make([]collectives.Pair[float64], 1)
-		if err := collectives.AllreduceLoc(c, send, recv, collectives.MinLoc); err != nil {
+		if err := collectives.Allreduce(c, send, recv, collectives.MinLoc); err != nil {
 			return err
 		}
 		if c.Rank() == 0 {

@@ -49,9 +49,15 @@ type Reduction[T any] struct {
 // (the left operand) and in that of higher ranks; note that MPI's C user functions take the left
 // operand in their first argument and write the second, the other way round. f is called on
 // slices of equal length, possibly sub-slices of the caller's buffers (the large-message
-// algorithms split vectors), possibly from several goroutines at once, and must not keep them.
-// commutative says whether f's operands may be swapped; if false, the reductions combine in rank
-// order and use only order-preserving algorithms.
+// algorithms split vectors into blocks of whole elements: an element is never split), possibly
+// from several goroutines at once, and must not keep them. commutative says whether f's
+// operands may be swapped; if false, the reductions combine in rank order and use only
+// order-preserving algorithms.
+//
+// T may be any fixed-size type without pointers, not only a number: an array or a struct of
+// numbers is reduced as one element, so a vector of 2×2 matrices ([4]float64) is reduced with a
+// matrix product as f, without flattening. The reductions check T when called and refuse types
+// that hold pointers (their buffers move as raw memory).
 func NewOp[T any](f func(inout, in []T), commutative bool) Op[T] {
 	return func() Reduction[T] {
 		return Reduction[T]{name: "user op", combine: f, commutative: commutative}
@@ -211,8 +217,14 @@ func BXor[T Integer]() Reduction[T] {
 	})
 }
 
-// resolve calls op and checks that it describes something usable.
+// resolve calls op and checks that it describes something usable, on elements that may move
+// as raw memory. Every rank finds the same errors here, so they are returned before any
+// message moves.
 func resolve[T any](name string, rank int, op Op[T]) (Reduction[T], error) {
+	if !pointerFree[T]() {
+		return Reduction[T]{}, argError(name, rank, comm.ErrInvalidArgument,
+			"element type %v holds pointers, and reduction buffers move as raw memory (reduce such values with AllreduceValue or ReduceValue)", reflect.TypeFor[T]())
+	}
 	if op == nil {
 		return Reduction[T]{}, argError(name, rank, comm.ErrInvalidArgument, "nil Op")
 	}

@@ -15,8 +15,9 @@ const reduceLargeBytes = math.MaxInt
 // Reduce combines send from every rank with op and leaves the result in recv on rank root
 // (MPI_Reduce, MPI 4.1 §6.9.1): recv = send₀ ⊕ send₁ ⊕ … ⊕ sendₚ₋₁, element by element. Every
 // rank passes send of the same length; recv matters only at the root, where its length must
-// equal len(send) (elsewhere it may be nil). send and recv may be the same slice.
-func Reduce[T comm.Elem](c *comm.Comm, send, recv []T, op Op[T], root int) error {
+// equal len(send) (elsewhere it may be nil). send and recv may be the same slice. Element types
+// and operations are as for Allreduce.
+func Reduce[T any](c *comm.Comm, send, recv []T, op Op[T], root int) error {
 	return reduce(c, "Reduce", send, recv, op, root, algAuto)
 }
 

@@ -19,7 +19,9 @@ func reduceBinomial[T any](r *run, send, recv []T, d Reduction[T], root int) {
 	}
 	v := (r.rank - treeRoot + p) % p
 	acc := recv
-	if r.rank != treeRoot {
+	if r.rank != root {
+		// Not the root: recv may be nil (it matters only at the root), even on the tree's
+		// root, rank 0, when a non-commutative op is reduced there and forwarded.
 		acc = make([]T, n)
 	}
 	copy(acc, send)

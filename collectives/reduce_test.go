@@ -112,7 +112,10 @@ func TestReduce(t *testing.T) {
 					}
 					label = fmt.Sprintf("Reduce %v p=%d n=%d root=%d matrix product", alg, p, n, root)
 					runRanks(t, label, p, func(c *comm.Comm) error {
-						recv := make([]uint64, n)
+						var recv []uint64 // nil except at the root, rank 0 included
+						if c.Rank() == root {
+							recv = make([]uint64, n)
+						}
 						if err := reduce(c, "Reduce", mvec(c.Rank(), n), recv, matOp, root, alg); err != nil {
 							return err
 						}

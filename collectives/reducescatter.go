@@ -5,8 +5,8 @@ import "github.com/gompi/gompi/comm"
 // ReduceScatter combines send from every rank with op, element by element, and scatters the
 // result: rank i gets elements [counts[0]+…+counts[i-1], +counts[i]) in recv
 // (MPI_Reduce_scatter, MPI 4.1 §6.10.1). Every rank passes the same counts (one per rank), send of
-// their sum and recv of counts[rank] elements.
-func ReduceScatter[T comm.Elem](c *comm.Comm, send, recv []T, counts []int, op Op[T]) error {
+// their sum and recv of counts[rank] elements. Element types and operations are as for Allreduce.
+func ReduceScatter[T any](c *comm.Comm, send, recv []T, counts []int, op Op[T]) error {
 	return reduceScatter(c, "ReduceScatter", send, recv, counts, op, algAuto)
 }
 

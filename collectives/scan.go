@@ -4,14 +4,16 @@ import "github.com/gompi/gompi/comm"
 
 // Scan computes inclusive prefix reductions: rank i gets recv = send₀ ⊕ … ⊕ sendᵢ (MPI_Scan,
 // MPI 4.1 §6.11.1). send and recv have the same length on every rank and may be the same slice.
-func Scan[T comm.Elem](c *comm.Comm, send, recv []T, op Op[T]) error {
+// Element types and operations are as for Allreduce.
+func Scan[T any](c *comm.Comm, send, recv []T, op Op[T]) error {
 	return scan(c, "Scan", kindScan, send, recv, op)
 }
 
 // Exscan computes exclusive prefix reductions: rank i > 0 gets recv = send₀ ⊕ … ⊕ sendᵢ₋₁, and
 // rank 0's recv is left as it is (MPI_Exscan, MPI 4.1 §6.11.2, where it is undefined). send and
-// recv have the same length on every rank and may be the same slice.
-func Exscan[T comm.Elem](c *comm.Comm, send, recv []T, op Op[T]) error {
+// recv have the same length on every rank and may be the same slice. Element types and
+// operations are as for Allreduce.
+func Exscan[T any](c *comm.Comm, send, recv []T, op Op[T]) error {
 	return scan(c, "Exscan", kindExscan, send, recv, op)
 }
 
