@@ -91,7 +91,7 @@ func TestAlgorithmMatchesWhatRuns(t *testing.T) {
 			for i := range counts {
 				counts[i] = n
 			}
-			return reduceScatter(c, "ReduceScatter", fvec(c.Rank(), n*c.Size()), make([]float64, n), counts, Sum, alg)
+			return reduceScatter(c, "ReduceScatter", Packed(fvec(c.Rank(), n*c.Size()), counts), make([]float64, n), Sum, alg)
 		}, []algorithm{algRing, algReduceScatterv}},
 	}
 	ps := []int{2, 3, 4, 8}

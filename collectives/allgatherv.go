@@ -2,12 +2,11 @@ package collectives
 
 import "github.com/gompi/gompi/comm"
 
-// Allgatherv collects send from every rank into recv on every rank, rank i's elements at
-// recv[displs[i]:displs[i]+counts[i]] (MPI_Allgatherv, MPI 4.1 §6.7). Every rank passes the same
-// counts and displs; counts[i] must equal rank i's len(send). A nil displs packs the blocks in
-// rank order.
-func Allgatherv[T comm.Elem](c *comm.Comm, send, recv []T, counts, displs []int) error {
-	return allgatherv(c, "Allgatherv", asBytes(send), asBytes(recv), counts, displs, sizeOf[T]())
+// Allgatherv collects send from every rank into recv on every rank: rank i's elements land in
+// block i of recv (MPI_Allgatherv, MPI 4.1 §6.7). Every rank passes the same recv.Counts, and
+// recv.Counts[i] must equal rank i's len(send); displacements may differ between ranks.
+func Allgatherv[T comm.Elem](c *comm.Comm, send []T, recv Blocks[T]) error {
+	return allgatherv(c, "Allgatherv", asBytes(send), asBytes(recv.Buf), recv.Counts, recv.Displs, sizeOf[T]())
 }
 
 func allgatherv(c *comm.Comm, name string, send, recv []byte, counts, displs []int, esize int) error {

@@ -2,13 +2,13 @@ package collectives
 
 import "github.com/gompi/gompi/comm"
 
-// Gatherv collects send from every rank into recv on rank root, rank i's elements at
-// recv[displs[i]:displs[i]+counts[i]] (MPI_Gatherv, MPI 4.1 §6.5). recv, counts and displs matter
-// only at the root, where counts[i] must equal rank i's len(send); a nil displs packs the blocks
-// in rank order. A rank whose len(send) differs from the root's counts entry makes the root (and
-// that rank, when the root can tell it) fail with comm.ErrSizeMismatch.
-func Gatherv[T comm.Elem](c *comm.Comm, send, recv []T, counts, displs []int, root int) error {
-	return gatherv(c, "Gatherv", asBytes(send), asBytes(recv), counts, displs, sizeOf[T](), root)
+// Gatherv collects send from every rank into recv on rank root: rank i's elements land in block
+// i of recv (MPI_Gatherv, MPI 4.1 §6.5). recv matters only at the root (elsewhere pass the zero
+// Blocks), where recv.Counts[i] must equal rank i's len(send). A rank whose len(send) differs
+// from the root's count makes the root (and that rank, when the root can tell it) fail with
+// comm.ErrSizeMismatch.
+func Gatherv[T comm.Elem](c *comm.Comm, send []T, recv Blocks[T], root int) error {
+	return gatherv(c, "Gatherv", asBytes(send), asBytes(recv.Buf), recv.Counts, recv.Displs, sizeOf[T](), root)
 }
 
 func gatherv(c *comm.Comm, name string, send, recv []byte, counts, displs []int, esize, root int) error {

@@ -105,7 +105,7 @@ func TestMat2Product(t *testing.T) {
 				me := c.Rank()
 				lo, _ := block(n, p, me)
 				recv := make([]Mat2, cnt[me])
-				if err := ReduceScatter(c, mat2Vec(me, n), recv, cnt, mat2Product); err != nil {
+				if err := ReduceScatter(c, Packed(mat2Vec(me, n), cnt), recv, mat2Product); err != nil {
 					return err
 				}
 				return compare(label, me, recv, cnt[me], func(i int) Mat2 { return mat2Prod(0, p, lo+i) }, eqExact)

@@ -144,7 +144,24 @@ func TestReduceScatter(t *testing.T) {
 				label := fmt.Sprintf("ReduceScatter %v p=%d n=%d Sum", alg, p, n)
 				runRanks(t, label, p, func(c *comm.Comm) error {
 					recv := make([]float64, cnt[c.Rank()])
-					if err := reduceScatter(c, "ReduceScatter", fvec(c.Rank(), n), recv, cnt, Sum, alg); err != nil {
+					if err := reduceScatter(c, "ReduceScatter", Packed(fvec(c.Rank(), n), cnt), recv, Sum, alg); err != nil {
+						return err
+					}
+					return compare(label, c.Rank(), recv, cnt[c.Rank()], func(i int) float64 { return fsum(0, p, off(c.Rank())+i) }, feq)
+				})
+				// The same blocks placed in reverse rank order with a one-element gap after each.
+				label = fmt.Sprintf("ReduceScatter %v p=%d n=%d Sum, displaced blocks", alg, p, n)
+				runRanks(t, label, p, func(c *comm.Comm) error {
+					packed := fvec(c.Rank(), n)
+					send := Blocks[float64]{Buf: make([]float64, n+p), Counts: cnt, Displs: make([]int, p)}
+					at := 0
+					for i := p - 1; i >= 0; i-- {
+						send.Displs[i] = at
+						copy(send.Buf[at:], packed[off(i):off(i)+cnt[i]])
+						at += cnt[i] + 1
+					}
+					recv := make([]float64, cnt[c.Rank()])
+					if err := reduceScatter(c, "ReduceScatter", send, recv, Sum, alg); err != nil {
 						return err
 					}
 					return compare(label, c.Rank(), recv, cnt[c.Rank()], func(i int) float64 { return fsum(0, p, off(c.Rank())+i) }, feq)
@@ -155,7 +172,7 @@ func TestReduceScatter(t *testing.T) {
 				label = fmt.Sprintf("ReduceScatter %v p=%d n=%d matrix product", alg, p, n)
 				runRanks(t, label, p, func(c *comm.Comm) error {
 					recv := make([]uint64, cnt[c.Rank()])
-					if err := reduceScatter(c, "ReduceScatter", mvec(c.Rank(), n), recv, cnt, matOp, alg); err != nil {
+					if err := reduceScatter(c, "ReduceScatter", Packed(mvec(c.Rank(), n), cnt), recv, matOp, alg); err != nil {
 						return err
 					}
 					return compare(label, c.Rank(), recv, cnt[c.Rank()], func(i int) uint64 { return mprod(0, p, off(c.Rank())+i) }, eqExact)
@@ -169,7 +186,7 @@ func TestReduceScatter(t *testing.T) {
 		runRanks(t, label, p, func(c *comm.Comm) error {
 			cnt := []int{n / 4, n / 4, n / 4, n / 4}
 			recv := make([]float64, n/4)
-			if err := ReduceScatter(c, fvec(c.Rank(), n), recv, cnt, Sum); err != nil {
+			if err := ReduceScatter(c, Packed(fvec(c.Rank(), n), cnt), recv, Sum); err != nil {
 				return err
 			}
 			return compare(label, c.Rank(), recv, n/4, func(i int) float64 { return fsum(0, p, c.Rank()*n/4+i) }, feq)

@@ -2,12 +2,11 @@ package collectives
 
 import "github.com/gompi/gompi/comm"
 
-// Scatterv sends send[displs[i]:displs[i]+counts[i]] on rank root to rank i's recv (MPI_Scatterv,
-// MPI 4.1 §6.6). send, counts and displs matter only at the root; a nil displs means the blocks
-// are packed in rank order. Each rank's len(recv) must equal its counts entry, or that rank fails
-// with comm.ErrSizeMismatch.
-func Scatterv[T comm.Elem](c *comm.Comm, send []T, counts, displs []int, recv []T, root int) error {
-	return scatterv(c, "Scatterv", asBytes(send), counts, displs, asBytes(recv), sizeOf[T](), root)
+// Scatterv sends block i of send on rank root to rank i's recv (MPI_Scatterv, MPI 4.1 §6.6).
+// send matters only at the root (elsewhere pass the zero Blocks). Each rank's len(recv) must
+// equal the root's send.Counts entry for it, or that rank fails with comm.ErrSizeMismatch.
+func Scatterv[T comm.Elem](c *comm.Comm, send Blocks[T], recv []T, root int) error {
+	return scatterv(c, "Scatterv", asBytes(send.Buf), send.Counts, send.Displs, asBytes(recv), sizeOf[T](), root)
 }
 
 func scatterv(c *comm.Comm, name string, send []byte, counts, displs []int, recv []byte, esize, root int) error {
