@@ -131,7 +131,7 @@ func TestCountsDifferBetweenRanks(t *testing.T) {
 				if c.Rank() == 3 {
 					m++
 				}
-				return allreduce(c, "Allreduce", make([]float64, m), make([]float64, m), Sum, alg)
+				return allreduce(bg, c, "Allreduce", make([]float64, m), make([]float64, m), Sum, alg)
 			})
 		}
 		for _, alg := range []algorithm{algBinomial, algScatterAllgather} {
@@ -142,7 +142,7 @@ func TestCountsDifferBetweenRanks(t *testing.T) {
 				if c.Rank() == 3 {
 					m++
 				}
-				errs[c.Rank()] = bcast(c, "Bcast", make([]byte, m), 0, alg)
+				errs[c.Rank()] = bcast(bg, c, "Bcast", make([]byte, m), 0, alg)
 				return nil
 			}); err != nil {
 				t.Fatalf("%s: %v", label, err)

@@ -34,7 +34,7 @@ func TestBcast(t *testing.T) {
 						if c.Rank() == root {
 							buf = bvec(root, n)
 						}
-						if err := bcast(c, "Bcast", asBytes(buf), root, alg); err != nil {
+						if err := bcast(bg, c, "Bcast", asBytes(buf), root, alg); err != nil {
 							return err
 						}
 						return compare(label, c.Rank(), buf, n, func(i int) float64 { return bval(root, i) }, eqExact)
@@ -130,7 +130,7 @@ func TestAllgather(t *testing.T) {
 				label := fmt.Sprintf("Allgather %v p=%d n=%d", alg, p, n)
 				runRanks(t, label, p, func(c *comm.Comm) error {
 					recv := make([]float64, p*n)
-					if err := allgather(c, "Allgather", asBytes(bvec(c.Rank(), n)), asBytes(recv), 8, alg); err != nil {
+					if err := allgather(bg, c, "Allgather", asBytes(bvec(c.Rank(), n)), asBytes(recv), 8, alg); err != nil {
 						return err
 					}
 					return compare(label, c.Rank(), recv, p*n, func(i int) float64 { return bval(i/max(n, 1), i%max(n, 1)) }, eqExact)

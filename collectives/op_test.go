@@ -146,7 +146,7 @@ func TestStructElementsSplitWhole(t *testing.T) {
 						send[i] = tallyVal(c.Rank(), i)
 					}
 					recv := make([]tally, n)
-					if err := allreduce(c, "Allreduce", send, recv, tallySum, alg); err != nil {
+					if err := allreduce(bg, c, "Allreduce", send, recv, tallySum, alg); err != nil {
 						return err
 					}
 					return compare(label, c.Rank(), recv, n, func(i int) tally {

@@ -1,6 +1,10 @@
 package collectives
 
-import "github.com/gompi/gompi/comm"
+import (
+	"context"
+
+	"github.com/gompi/gompi/comm"
+)
 
 // ReduceScatter combines the blocks of send from every rank with op, element by element, and
 // scatters the result: rank i gets the reduction of every rank's block i in recv
@@ -9,18 +13,24 @@ import "github.com/gompi/gompi/comm"
 // send.Buf (they are packed into a copy first). Element types and operations are as for
 // Allreduce.
 func ReduceScatter[T any](c *comm.Comm, send Blocks[T], recv []T, op Op[T]) error {
-	return reduceScatter(c, "ReduceScatter", send, recv, op, algAuto)
+	return ReduceScatterContext(context.Background(), c, send, recv, op)
 }
 
-func reduceScatter[T any](c *comm.Comm, name string, sendBlocks Blocks[T], recv []T, op Op[T], alg algorithm) error {
-	if err := checkComm(c, name); err != nil {
+// ReduceScatterContext is ReduceScatter bounded by ctx (see "Contexts" in the package
+// documentation).
+func ReduceScatterContext[T any](ctx context.Context, c *comm.Comm, send Blocks[T], recv []T, op Op[T]) error {
+	return reduceScatter(ctx, c, "ReduceScatter", send, recv, op, algAuto)
+}
+
+func reduceScatter[T any](ctx context.Context, c *comm.Comm, name string, sendBlocks Blocks[T], recv []T, op Op[T], alg algorithm) error {
+	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}
 	d, err := resolve(name, c.Rank(), op)
 	if err != nil {
 		return err
 	}
-	r := newRun(c, name, kindReduceScatter)
+	r := newRun(ctx, c, name, kindReduceScatter)
 	send, counts := sendBlocks.Buf, sendBlocks.Counts
 	esize := sizeOf[T]()
 	bc, bd, err := checkCounts(name, r.rank, r.size, counts, sendBlocks.Displs, len(send), esize, "send")
@@ -53,14 +63,18 @@ func reduceScatter[T any](c *comm.Comm, name string, sendBlocks Blocks[T], recv 
 		bc, bd = uniform(r.size, 0)
 	}
 	if d.predefined {
-		if nat := r.native(c, alg); nat != nil {
+		if nat := r.native(alg); nat != nil {
 			if t, ok := nativeType[T](); ok {
-				if err := nat.ReduceScatter(asBytes(send), asBytes(recv), counts, t, d.native); !nativeUnsupported(err) {
+				counts := append([]int(nil), counts...) // the caller's, which a background call must not keep
+				if err, ok := r.callNative(asBytes(send), asBytes(recv), func(send, recv []byte) error {
+					return nat.ReduceScatter(send, recv, counts, t, d.native)
+				}); ok {
 					return err
 				}
 			}
 		}
 	}
+	r.begin()
 	if alg == algAuto {
 		alg = chooseReduceScatter(d.commutative)
 	}
@@ -75,7 +89,7 @@ func reduceScatter[T any](c *comm.Comm, name string, sendBlocks Blocks[T], recv 
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for ReduceScatter", alg)
 	}
-	return r.err
+	return r.end()
 }
 
 // chooseReduceScatter picks the algorithm: the ring reorders blocks, so it needs a commutative op.
