@@ -86,25 +86,83 @@ func newRun(ctx context.Context, c *comm.Comm, name string, k kind) *run {
 	return &run{ctx: ctx, done: ctx.Done(), c: c, name: name, kind: k, rank: c.Rank(), size: c.Size()}
 }
 
-// shadow returns the collective context's backend, made on first use: on OpenMPI making it is
-// itself collective (MPI_Comm_dup), so a call that goes native must not make it, or a job shared
-// with C ranks, which never make that call, would hang; nor may it overlap a native collective
-// still running on c in the background (commState.beforeShadow).
+// shadow returns the collective context's backend, made on first use. On the Go engine it
+// exists with the communicator. On OpenMPI making it is itself collective (MPI_Comm_dup): a call
+// that goes native must not make it, or a job shared with C ranks, which never make that call,
+// would hang; it must come after the native collectives this rank still runs on c in the
+// background; and ctx cannot interrupt it. So there it is made as a native call (callNative):
+// queued after those, and ctx bounds the wait. If ctx ends first the run quits, and the aborts
+// it then sends and the discards it posts wait in a deferredShadow, sent by end once the dup is
+// done (when the other ranks have come to it too).
 func (r *run) shadow() backend.Backend {
-	if r.b == nil {
-		if haveStates.Load() {
-			if st := stateOf(r.c, false); st != nil {
-				st.beforeShadow()
-			}
-		}
-		r.b = commlink.Shadow(r.c)
+	if r.b != nil {
+		return r.b
 	}
+	if commlink.Native(r.c) == nil {
+		r.b = commlink.Shadow(r.c)
+		return r.b
+	}
+	st := stateOf(r.c, true)
+	st.mu.Lock()
+	made := st.shadowMade
+	st.mu.Unlock()
+	if made {
+		r.b = commlink.Shadow(r.c)
+		return r.b
+	}
+	ready := make(chan backend.Backend, 1)
+	err, _ := r.callNative(nil, nil, func(_, _ []byte) error {
+		b := commlink.Shadow(r.c)
+		st.mu.Lock()
+		st.shadowMade = true
+		st.mu.Unlock()
+		ready <- b
+		return nil
+	})
+	if err != nil {
+		r.quit = true
+		r.fail(err)
+		r.b = &deferredShadow{ready: ready}
+		return r.b
+	}
+	r.b = <-ready
 	return r.b
 }
 
+// deferredShadow stands in for a shadow still being made when the run quit (see shadow). A run
+// that has quit only sends aborts and posts discards, with Send and Irecv; those are kept, and
+// flush makes them on the real shadow, in order, once it exists. No other method is called on
+// it (the embedded Backend is nil).
+type deferredShadow struct {
+	backend.Backend
+	ready <-chan backend.Backend
+	ops   []func(b backend.Backend)
+}
+
+func (d *deferredShadow) Send(ctx context.Context, buf []byte, dest, tag int) error {
+	d.ops = append(d.ops, func(b backend.Backend) { _ = b.Send(ctx, buf, dest, tag) })
+	return nil
+}
+
+func (d *deferredShadow) Irecv(buf []byte, src, tag int) (backend.Request, error) {
+	d.ops = append(d.ops, func(b backend.Backend) { _, _ = b.Irecv(buf, src, tag) })
+	return nil, nil
+}
+
+// flush makes the kept calls from a goroutine of its own once the shadow exists.
+func (d *deferredShadow) flush() {
+	go func() {
+		b := <-d.ready
+		for _, op := range d.ops {
+			op(b)
+		}
+	}()
+}
+
 // begin starts the walk of one of gompi's algorithms (after any native attempt): on a
-// communicator whose collectives are broken on this rank, or with a context already ended, the
-// run fails at once, and the walk only sends aborts and posts discards.
+// communicator whose collectives are broken on this rank, or with a context already ended (or
+// ending while an OpenMPI shadow is made), the run fails at once, and the walk only sends
+// aborts and posts discards.
 func (r *run) begin() {
 	if cause := brokenCause(r.c); cause != nil {
 		r.broken, r.quit = true, true
@@ -114,6 +172,10 @@ func (r *run) begin() {
 		r.quit = true
 		r.fail(r.ctxError(err))
 	}
+	// The shadow is reached here, before the walk, because on OpenMPI reaching it may end the
+	// run (see shadow): every step of the walk then sees the failure and only sends aborts and
+	// posts discards, which a deferredShadow keeps.
+	r.shadow()
 }
 
 // end finishes a walk and returns its error. After a failure it marks c's collectives broken
@@ -123,6 +185,9 @@ func (r *run) begin() {
 // ended by then is reported as that context's end (a peer whose deadline came first may have
 // aborted the collective a moment before this rank's came).
 func (r *run) end() error {
+	if d, ok := r.b.(*deferredShadow); ok {
+		defer d.flush()
+	}
 	if r.err == nil || r.broken {
 		return r.err
 	}
@@ -286,16 +351,19 @@ func (r *run) sendrecv(sbuf []byte, dest int, rbuf []byte, src int) {
 	r.check(st, err, rbuf, src)
 }
 
-// discard takes the next message from src and drops it, whatever its length (a receive into no
-// buffer: a longer message is consumed with ErrTruncated, a large one without its payload ever
-// moving). After quit it posts that receive and leaves it (postDiscard); if ctx ends while it
-// waits, the run quits.
+// discard takes the next message from src and drops it, whatever its length. After quit it
+// posts a receive for it and leaves it (postDiscard); if ctx ends while it waits, the run
+// quits.
+//
+// It receives the whole message rather than into no buffer: the Go engine answers a truncated
+// large message from a goroutine of its own, which may come after this rank has finished and
+// left, and the sender would then fail with ErrPeerFailed instead of hearing the real error.
 func (r *run) discard(src int) {
 	if r.quit {
 		r.postDiscard(src)
 		return
 	}
-	if _, err := r.shadow().Recv(r.ctx, nil, src, backend.AnyTag); err != nil && unreceived(err) {
+	if _, _, err := r.shadow().RecvAlloc(r.ctx, src, backend.AnyTag); err != nil && unreceived(err) {
 		r.quit = r.quit || isCtxErr(err)
 		r.discard(src)
 	}

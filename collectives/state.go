@@ -27,7 +27,7 @@ type commState struct {
 	// last one issued has finished, nil when none is in flight.
 	tail chan struct{}
 	// shadowMade: package collectives has made (or reached) the communicator's shadow, so
-	// that gompi's algorithms need not wait for native calls in flight (see run.shadow).
+	// that gompi's algorithms need not queue for it (see run.shadow).
 	shadowMade bool
 }
 
@@ -108,19 +108,4 @@ func (st *commState) finish(mine chan struct{}) {
 	st.mu.Unlock()
 	nativeInFlight.Add(-1)
 	close(mine)
-}
-
-// beforeShadow is called before gompi's algorithms first reach c's shadow. On OpenMPI making the
-// shadow is itself a collective on c (MPI_Comm_dup), which must not overlap a native collective
-// that this rank still runs on c in the background, or ranks would see c's collectives in
-// different orders; so it waits for those, without regard to any context (the dup cannot be
-// abandoned either). Once the shadow is made nothing need wait.
-func (st *commState) beforeShadow() {
-	st.mu.Lock()
-	tail, made := st.tail, st.shadowMade
-	st.shadowMade = true
-	st.mu.Unlock()
-	if tail != nil && !made {
-		<-tail
-	}
 }
