@@ -472,7 +472,9 @@ func (c *communicator) Free() error {
 		return backend.Errorf("Free", backend.NoDirection, backend.NoPeer, -1, backend.ErrInvalidArgument, "a collective shadow is freed with its communicator")
 	}
 	// After this, Collective makes no new shadow.
-	c.shadowOnce.Do(func() { c.shadow = brokenBackend{c: c, err: closedError("Collective", backend.NoDirection, backend.NoPeer, -1)} })
+	c.shadowOnce.Do(func() {
+		c.shadow = brokenBackend{c: c, err: closedError("Collective", backend.NoDirection, backend.NoPeer, -1)}
+	})
 	life.Lock()
 	defer life.Unlock()
 	if life.finalized || c.freed.Load() {
