@@ -134,7 +134,7 @@ func (cl *Client) readLoop() {
 			err = errorf(ErrProtocol, "unexpected op %d from server", m.op)
 		}
 		if err != nil {
-			cl.fail(errorf(ErrClosed, "connection to %s lost: %v", cl.addr, err))
+			cl.fail(fmt.Errorf("%w: connection to %s lost: %w", ErrClosed, cl.addr, err))
 			return
 		}
 		cl.mu.Lock()
@@ -172,7 +172,7 @@ func (cl *Client) write(m *message) error {
 	_, err := cl.c.Write(buf)
 	cl.wmu.Unlock()
 	if err != nil {
-		cl.fail(errorf(ErrClosed, "write to %s: %v", cl.addr, err))
+		cl.fail(fmt.Errorf("%w: write to %s: %w", ErrClosed, cl.addr, err))
 		cl.mu.Lock()
 		err = cl.err
 		cl.mu.Unlock()

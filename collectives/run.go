@@ -264,7 +264,7 @@ func argError(name string, rank int, sentinel error, format string, args ...any)
 
 // errorf builds an error of operation name wrapping sentinel.
 func errorf(name string, sentinel error, format string, args ...any) error {
-	return backend.Errorf(name, noPeer, -1, sentinel, format, args...)
+	return backend.Errorf(name, backend.NoDirection, noPeer, -1, sentinel, format, args...)
 }
 
 func (r *run) abortCode() int {
@@ -517,6 +517,9 @@ func checkCall(ctx context.Context, c *comm.Comm, name string) error {
 	}
 	if c == nil {
 		return errorf(name, comm.ErrInvalidArgument, "nil communicator")
+	}
+	if c.IsNull() {
+		return errorf(name, comm.ErrCommNull, "the communicator has no ranks")
 	}
 	return nil
 }

@@ -111,7 +111,7 @@ func (c *Comm) Iprobe(source, tag int) (Status, bool, error) {
 	return c.b.Iprobe(source, tag)
 }
 
-// errorf is a shorthand for the package's own errors.
+// errorf is a shorthand for the package's own errors about receiving from peer.
 func errorf(op string, peer, tag int, err error, format string, args ...any) error {
-	return backend.Errorf(op, peer, tag, err, format, args...)
+	return backend.Errorf(op, backend.FromPeer, peer, tag, err, format, args...)
 }

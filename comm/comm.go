@@ -49,7 +49,9 @@ func (c *Comm) Size() int { return c.b.Size() }
 
 // Split partitions c into disjoint communicators, one per color; within each, ranks are ordered
 // by key, ties broken by their rank in c (MPI_Comm_split, MPI 4.1 §7.4.2). Every rank of c must
-// call it. A rank passing Undefined as color gets a nil *Comm and a nil error.
+// call it. A rank passing Undefined as color gets the null communicator and a nil error: a
+// non-nil *Comm of no ranks (Rank -1, Size 0, IsNull true) on which every operation fails with
+// an error wrapping ErrCommNull, like MPI_COMM_NULL.
 func (c *Comm) Split(color, key int) (*Comm, error) {
 	return c.SplitContext(context.Background(), color, key)
 }
@@ -57,11 +59,14 @@ func (c *Comm) Split(color, key int) (*Comm, error) {
 // SplitContext is Split bounded by ctx.
 func (c *Comm) SplitContext(ctx context.Context, color, key int) (*Comm, error) {
 	if color < 0 && color != Undefined {
-		return nil, backend.Errorf("Split", backend.NoPeer, -1, ErrInvalidArgument, "color %d is negative (use comm.Undefined to opt out)", color)
+		return nil, backend.Errorf("Split", backend.NoDirection, backend.NoPeer, -1, ErrInvalidArgument, "color %d is negative (use comm.Undefined to opt out)", color)
 	}
 	b, err := c.b.Split(ctx, color, key)
-	if err != nil || b == nil {
+	if err != nil {
 		return nil, err
+	}
+	if b == nil {
+		return newComm(nullBackend{}), nil
 	}
 	return newComm(b), nil
 }
@@ -77,6 +82,13 @@ func (c *Comm) DupContext(ctx context.Context) (*Comm, error) {
 		return nil, err
 	}
 	return newComm(b), nil
+}
+
+// IsNull reports whether c is the null communicator, which Split returns to ranks that passed
+// Undefined: Rank is -1, Size 0, and every operation fails with ErrCommNull.
+func (c *Comm) IsNull() bool {
+	_, null := c.b.(nullBackend)
+	return null
 }
 
 // Free releases c. Operations still pending on it fail with ErrClosed. Freeing the world

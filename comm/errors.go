@@ -15,6 +15,7 @@ var (
 	ErrClosed          = backend.ErrClosed          // communicator freed or world finalized
 	ErrUnsupported     = backend.ErrUnsupported     // operation the backend cannot do
 	ErrCanceled        = backend.ErrCanceled        // the sender withdrew a matched message
+	ErrCommNull        = backend.ErrCommNull        // the null communicator (Split with Undefined)
 )
 
 // Error describes a failed operation: the operation, the other rank, the tag and the sizes

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
+	"fmt"
 
 	"github.com/gompi/gompi/internal/backend"
 )
@@ -53,7 +54,8 @@ func (c *Comm) RecvValueContext(ctx context.Context, ptr any, source, tag int) (
 		return st, err
 	}
 	if err := gob.NewDecoder(bytes.NewReader(buf)).Decode(ptr); err != nil {
-		return st, errorf("RecvValue", st.Source, st.Tag, ErrInvalidArgument, "cannot decode %d-byte message into %T: %v", len(buf), ptr, err)
+		return st, &backend.Error{Op: "RecvValue", Dir: backend.FromPeer, Peer: st.Source, Tag: st.Tag, Size: len(buf), Limit: -1,
+			Msg: fmt.Sprintf("cannot decode %d-byte message into %T", len(buf), ptr), Err: ErrInvalidArgument, Cause: err}
 	}
 	return st, nil
 }
@@ -61,7 +63,7 @@ func (c *Comm) RecvValueContext(ctx context.Context, ptr any, source, tag int) (
 func encodeValue(op string, v any, dest, tag int) ([]byte, error) {
 	var b bytes.Buffer
 	if err := gob.NewEncoder(&b).Encode(v); err != nil {
-		return nil, backend.Errorf(op, dest, tag, ErrInvalidArgument, "cannot encode %T: %v", v, err)
+		return nil, &backend.Error{Op: op, Dir: backend.ToPeer, Peer: dest, Tag: tag, Size: -1, Limit: -1, Msg: fmt.Sprintf("cannot encode %T", v), Err: ErrInvalidArgument, Cause: err}
 	}
 	return b.Bytes(), nil
 }

@@ -38,6 +38,25 @@ func goTool() string {
 	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
 
+// binaryName is the file name buildProgram gives the binary of the package in dir: the base
+// name of dir as an absolute path, as go build names it, so that "." and ".." are named after
+// the directory they stand for. It falls back to "prog" when that name is no file name (dir
+// is "/", or the working directory is gone). The name is always a single path element:
+// joined to the temporary directory it stays inside it (a name of "." or ".." would make
+// go build write into the temporary directory itself, or next to it, and the job then tried
+// to execute a directory).
+func binaryName(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "prog"
+	}
+	name := filepath.Base(abs)
+	if name == "." || name == ".." || name == string(filepath.Separator) {
+		return "prog"
+	}
+	return name
+}
+
 // buildProgram builds the Go package in dir with `go build` (with -tags when tags is not
 // empty) into a fresh temporary directory. It returns the binary's path and a function that
 // removes the directory. The compiler's output is part of the error.
@@ -47,10 +66,7 @@ func buildProgram(dir string, tags []string) (string, func(), error) {
 		return "", nil, fmt.Errorf("launcher: build %s: %w", dir, err)
 	}
 	cleanup := func() { os.RemoveAll(tmp) }
-	bin := filepath.Join(tmp, filepath.Base(filepath.Clean(dir)))
-	if b := filepath.Base(bin); b == "." || b == "/" || b == ".." {
-		bin = filepath.Join(tmp, "prog")
-	}
+	bin := filepath.Join(tmp, binaryName(dir))
 	args := []string{"build", "-o", bin}
 	if len(tags) > 0 {
 		args = append(args, "-tags", strings.Join(tags, ","))

@@ -45,15 +45,15 @@ type communicator struct {
 // newCommunicator wraps handle h and sets MPI_ERRORS_RETURN on it.
 func newCommunicator(h commHandle, isShadow bool) (*communicator, error) {
 	if rc := cPrepare(h); rc != mpiSuccess {
-		return nil, codeError(rc, "Init", backend.NoPeer, -1)
+		return nil, codeError(rc, "Init", backend.NoDirection, backend.NoPeer, -1)
 	}
 	rank, size, rc := cCommRankSize(h)
 	if rc != mpiSuccess {
-		return nil, codeError(rc, "Init", backend.NoPeer, -1)
+		return nil, codeError(rc, "Init", backend.NoDirection, backend.NoPeer, -1)
 	}
 	ub, rc := cTagUB(h)
 	if rc != mpiSuccess {
-		return nil, codeError(rc, "Init", backend.NoPeer, -1)
+		return nil, codeError(rc, "Init", backend.NoDirection, backend.NoPeer, -1)
 	}
 	c := &communicator{h: h, rank: rank, size: size, tagUB: min(ub, backend.MaxTag), isShadow: isShadow}
 	c.native = &native{c: c}
@@ -70,11 +70,11 @@ func (c *communicator) Collective() backend.Backend {
 	c.shadowOnce.Do(func() {
 		var err error
 		if !c.enter() {
-			err = closedError("Collective", backend.NoPeer, -1)
+			err = closedError("Collective", backend.NoDirection, backend.NoPeer, -1)
 		} else {
 			var sh *communicator
 			h, rc := cCommDup(c.h)
-			err = codeError(rc, "Collective", backend.NoPeer, -1)
+			err = codeError(rc, "Collective", backend.NoDirection, backend.NoPeer, -1)
 			if err == nil {
 				if sh, err = newCommunicator(h, true); err != nil {
 					_ = cCommFree(h)
@@ -115,20 +115,20 @@ func (c *communicator) Native() backend.Native { return c.native }
 
 func (c *communicator) checkDest(op string, dest, tag int) error {
 	if dest < 0 || dest >= c.size {
-		return backend.Errorf(op, backend.NoPeer, tag, backend.ErrInvalidRank, "destination %d outside 0..%d", dest, c.size-1)
+		return backend.Errorf(op, backend.NoDirection, backend.NoPeer, tag, backend.ErrInvalidRank, "destination %d outside 0..%d", dest, c.size-1)
 	}
 	if tag < 0 || tag > c.tagUB {
-		return backend.Errorf(op, dest, -1, backend.ErrInvalidTag, "tag %d outside 0..%d", tag, c.tagUB)
+		return backend.Errorf(op, backend.ToPeer, dest, -1, backend.ErrInvalidTag, "tag %d outside 0..%d", tag, c.tagUB)
 	}
 	return nil
 }
 
 func (c *communicator) checkSource(op string, source, tag int) error {
 	if source != backend.AnySource && (source < 0 || source >= c.size) {
-		return backend.Errorf(op, backend.NoPeer, -1, backend.ErrInvalidRank, "source %d outside 0..%d (or AnySource)", source, c.size-1)
+		return backend.Errorf(op, backend.NoDirection, backend.NoPeer, -1, backend.ErrInvalidRank, "source %d outside 0..%d (or AnySource)", source, c.size-1)
 	}
 	if tag != backend.AnyTag && (tag < 0 || tag > c.tagUB) {
-		return backend.Errorf(op, source, -1, backend.ErrInvalidTag, "tag %d outside 0..%d (or AnyTag)", tag, c.tagUB)
+		return backend.Errorf(op, backend.FromPeer, source, -1, backend.ErrInvalidTag, "tag %d outside 0..%d (or AnyTag)", tag, c.tagUB)
 	}
 	return nil
 }
@@ -155,7 +155,7 @@ func bytesType(op string, n int) (int, typeHandle, bool, error) {
 	}
 	t, rc := cBytesType(n, chunkBytes)
 	if rc != mpiSuccess {
-		return 0, typeByte, false, codeError(rc, op, backend.NoPeer, -1)
+		return 0, typeByte, false, codeError(rc, op, backend.NoDirection, backend.NoPeer, -1)
 	}
 	return 1, t, true, nil
 }
@@ -183,13 +183,13 @@ func (c *communicator) start(r *request, buf []byte, call startFunc) error {
 func (c *communicator) launch(r *request, call func() (requestHandle, int)) error {
 	if !c.enter() {
 		r.release()
-		return closedError(r.op, r.peer, r.tag)
+		return closedError(r.op, r.dir(), r.peer, r.tag)
 	}
 	defer c.leave()
 	h, rc := call()
 	if rc != mpiSuccess {
 		r.release()
-		return codeError(rc, r.op, r.peer, r.tag)
+		return codeError(rc, r.op, r.dir(), r.peer, r.tag)
 	}
 	if done, st, trc := cTest(&h); done || trc != mpiSuccess {
 		r.finish(&st, trc)
@@ -233,7 +233,7 @@ func (c *communicator) irecv(op string, buf []byte, source, tag int) (*request, 
 // so when ctx ends Send still returns only once MPI is done with buf.
 func (c *communicator) Send(ctx context.Context, buf []byte, dest, tag int) error {
 	if err := ctx.Err(); err != nil {
-		return ctxError("Send", dest, tag, err)
+		return ctxError("Send", backend.ToPeer, dest, tag, err)
 	}
 	if dest == c.rank && len(buf) > 0 {
 		// MPI lets a send to oneself wait for the matching receive, which the same goroutine
@@ -256,7 +256,7 @@ func bytesClone(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) 
 // Recv receives into buf (MPI_Irecv, then a parked wait; MPI_Cancel when ctx ends first).
 func (c *communicator) Recv(ctx context.Context, buf []byte, source, tag int) (backend.Status, error) {
 	if err := ctx.Err(); err != nil {
-		return backend.Status{}, ctxError("Recv", source, tag, err)
+		return backend.Status{}, ctxError("Recv", backend.FromPeer, source, tag, err)
 	}
 	r, err := c.irecv("Recv", buf, source, tag)
 	if err != nil {
@@ -297,7 +297,7 @@ func poll(ctx context.Context, op string, peer, tag int, try func() (bool, error
 		if rounds < spinRounds {
 			rounds++
 			if err := ctx.Err(); err != nil {
-				return ctxError(op, peer, tag, err)
+				return ctxError(op, backend.FromPeer, peer, tag, err)
 			}
 			runtime.Gosched()
 			continue
@@ -310,7 +310,7 @@ func poll(ctx context.Context, op string, peer, tag int, try func() (bool, error
 		}
 		select {
 		case <-ctx.Done():
-			return ctxError(op, peer, tag, ctx.Err())
+			return ctxError(op, backend.FromPeer, peer, tag, ctx.Err())
 		case <-timer.C:
 		}
 		sleep = min(2*sleep, maxSleep)
@@ -320,19 +320,19 @@ func poll(ctx context.Context, op string, peer, tag int, try func() (bool, error
 // iprobe runs one MPI_Iprobe.
 func (c *communicator) iprobe(op string, source, tag int) (backend.Status, bool, error) {
 	if !c.enter() {
-		return backend.Status{}, false, closedError(op, source, tag)
+		return backend.Status{}, false, closedError(op, backend.FromPeer, source, tag)
 	}
 	found, st, rc := cIprobe(mpiSource(source), mpiTag(tag), c.h)
 	c.leave()
 	if rc != mpiSuccess {
-		return backend.Status{}, false, codeError(rc, op, source, tag)
+		return backend.Status{}, false, codeError(rc, op, backend.FromPeer, source, tag)
 	}
 	if !found {
 		return backend.Status{}, false, nil
 	}
 	src, tg, n, _, rc := statusInfo(&st)
 	if rc != mpiSuccess {
-		return backend.Status{}, false, codeError(rc, op, source, tag)
+		return backend.Status{}, false, codeError(rc, op, backend.FromPeer, source, tag)
 	}
 	return backend.Status{Source: src, Tag: tg, Bytes: n}, true, nil
 }
@@ -371,19 +371,19 @@ func (c *communicator) RecvAlloc(ctx context.Context, source, tag int) ([]byte, 
 	var n int
 	err := poll(ctx, op, source, tag, func() (bool, error) {
 		if !c.enter() {
-			return false, closedError(op, source, tag)
+			return false, closedError(op, backend.FromPeer, source, tag)
 		}
 		found, m, st, rc := cImprobe(mpiSource(source), mpiTag(tag), c.h)
 		c.leave()
 		if rc != mpiSuccess {
-			return false, codeError(rc, op, source, tag)
+			return false, codeError(rc, op, backend.FromPeer, source, tag)
 		}
 		if !found {
 			return false, nil
 		}
 		_, _, bytes, _, rc := statusInfo(&st)
 		if rc != mpiSuccess {
-			return false, codeError(rc, op, source, tag)
+			return false, codeError(rc, op, backend.FromPeer, source, tag)
 		}
 		msg, n = m, bytes
 		return true, nil
@@ -411,25 +411,25 @@ func (c *communicator) RecvAlloc(ctx context.Context, source, tag int) ([]byte, 
 // MPI_Comm_split has no nonblocking form, so ctx is only checked before it starts.
 func (c *communicator) Split(ctx context.Context, color, key int) (backend.Backend, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, ctxError("Split", backend.NoPeer, -1, err)
+		return nil, ctxError("Split", backend.NoDirection, backend.NoPeer, -1, err)
 	}
 	if (color < 0 && color != backend.Undefined) || color > math.MaxInt32 {
-		return nil, backend.Errorf("Split", backend.NoPeer, -1, backend.ErrInvalidArgument, "color %d outside 0..%d (or Undefined)", color, math.MaxInt32)
+		return nil, backend.Errorf("Split", backend.NoDirection, backend.NoPeer, -1, backend.ErrInvalidArgument, "color %d outside 0..%d (or Undefined)", color, math.MaxInt32)
 	}
 	if key < math.MinInt32 || key > math.MaxInt32 {
-		return nil, backend.Errorf("Split", backend.NoPeer, -1, backend.ErrInvalidArgument, "key %d does not fit a C int", key)
+		return nil, backend.Errorf("Split", backend.NoDirection, backend.NoPeer, -1, backend.ErrInvalidArgument, "key %d does not fit a C int", key)
 	}
 	mcolor := color
 	if color == backend.Undefined {
 		mcolor = mpiUndefined
 	}
 	if !c.enter() {
-		return nil, closedError("Split", backend.NoPeer, -1)
+		return nil, closedError("Split", backend.NoDirection, backend.NoPeer, -1)
 	}
 	defer c.leave()
 	h, rc := cCommSplit(c.h, mcolor, key)
 	if rc != mpiSuccess {
-		return nil, codeError(rc, "Split", backend.NoPeer, -1)
+		return nil, codeError(rc, "Split", backend.NoDirection, backend.NoPeer, -1)
 	}
 	if h == commNull {
 		return nil, nil
@@ -441,15 +441,15 @@ func (c *communicator) Split(ctx context.Context, color, key int) (backend.Backe
 // it checks ctx only before it starts.
 func (c *communicator) Dup(ctx context.Context) (backend.Backend, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, ctxError("Dup", backend.NoPeer, -1, err)
+		return nil, ctxError("Dup", backend.NoDirection, backend.NoPeer, -1, err)
 	}
 	if !c.enter() {
-		return nil, closedError("Dup", backend.NoPeer, -1)
+		return nil, closedError("Dup", backend.NoDirection, backend.NoPeer, -1)
 	}
 	defer c.leave()
 	h, rc := cCommDup(c.h)
 	if rc != mpiSuccess {
-		return nil, codeError(rc, "Dup", backend.NoPeer, -1)
+		return nil, codeError(rc, "Dup", backend.NoDirection, backend.NoPeer, -1)
 	}
 	return wrapNew(h)
 }
@@ -469,16 +469,18 @@ func wrapNew(h commHandle) (backend.Backend, error) {
 // A shadow is freed with its communicator, not on its own.
 func (c *communicator) Free() error {
 	if c.isShadow {
-		return backend.Errorf("Free", backend.NoPeer, -1, backend.ErrInvalidArgument, "a collective shadow is freed with its communicator")
+		return backend.Errorf("Free", backend.NoDirection, backend.NoPeer, -1, backend.ErrInvalidArgument, "a collective shadow is freed with its communicator")
 	}
 	// After this, Collective makes no new shadow.
-	c.shadowOnce.Do(func() { c.shadow = brokenBackend{c: c, err: closedError("Collective", backend.NoPeer, -1)} })
+	c.shadowOnce.Do(func() {
+		c.shadow = brokenBackend{c: c, err: closedError("Collective", backend.NoDirection, backend.NoPeer, -1)}
+	})
 	life.Lock()
 	defer life.Unlock()
 	if life.finalized || c.freed.Load() {
 		return nil
 	}
-	why := func(r *request) error { return closedError(r.op, r.peer, r.tag) }
+	why := func(r *request) error { return closedError(r.op, r.dir(), r.peer, r.tag) }
 	c.freed.Store(true)
 	theEngine.cancelOwned(c, why)
 	rc := mpiSuccess
@@ -489,7 +491,7 @@ func (c *communicator) Free() error {
 	}
 	rc2 := cCommFree(c.h)
 	if rc != mpiSuccess {
-		return codeError(rc, "Free", backend.NoPeer, -1)
+		return codeError(rc, "Free", backend.NoDirection, backend.NoPeer, -1)
 	}
-	return codeError(rc2, "Free", backend.NoPeer, -1)
+	return codeError(rc2, "Free", backend.NoDirection, backend.NoPeer, -1)
 }

@@ -51,7 +51,7 @@ func (w *wrapped) Unwrap() []error { return []error{w.sentinel, w.cause} }
 
 // codeError turns a failed MPI return code into an error of operation op with peer and tag
 // (-1 when none applies). It returns nil for MPI_SUCCESS.
-func codeError(rc int, op string, peer, tag int) error {
+func codeError(rc int, op string, dir backend.Direction, peer, tag int) error {
 	if rc == mpiSuccess {
 		return nil
 	}
@@ -61,24 +61,24 @@ func codeError(rc int, op string, peer, tag int) error {
 	if s := sentinel(class); s != nil {
 		err = &wrapped{sentinel: s, cause: cause}
 	}
-	return &backend.Error{Op: op, Peer: peer, Tag: tag, Size: -1, Limit: -1, Err: err}
+	return &backend.Error{Op: op, Dir: dir, Peer: peer, Tag: tag, Size: -1, Limit: -1, Err: err}
 }
 
 // truncated is the error of a receive whose message (size bytes) did not fit its buffer.
 func truncated(op string, source, tag, size, limit int) error {
 	if size <= limit {
 		// OpenMPI reports the message's full length; should it ever not, say what is known.
-		return backend.Errorf(op, source, tag, backend.ErrTruncated, "message does not fit a %d-byte buffer", limit)
+		return backend.Errorf(op, backend.FromPeer, source, tag, backend.ErrTruncated, "message does not fit a %d-byte buffer", limit)
 	}
-	return &backend.Error{Op: op, Peer: source, Tag: tag, Size: size, Limit: limit, Err: backend.ErrTruncated}
+	return &backend.Error{Op: op, Dir: backend.FromPeer, Peer: source, Tag: tag, Size: size, Limit: limit, Err: backend.ErrTruncated}
 }
 
 // closedError reports an operation on a freed communicator or a finalized world.
-func closedError(op string, peer, tag int) error {
-	return backend.Errorf(op, peer, tag, backend.ErrClosed, "communicator freed or MPI finalized")
+func closedError(op string, dir backend.Direction, peer, tag int) error {
+	return backend.Errorf(op, dir, peer, tag, backend.ErrClosed, "communicator freed or MPI finalized")
 }
 
 // ctxError reports an operation withdrawn because its context ended.
-func ctxError(op string, peer, tag int, cause error) error {
-	return backend.Errorf(op, peer, tag, cause, "withdrawn before it matched")
+func ctxError(op string, dir backend.Direction, peer, tag int, cause error) error {
+	return backend.Errorf(op, dir, peer, tag, cause, "withdrawn before it matched")
 }

@@ -47,21 +47,21 @@ func elemSize(t backend.Type) int {
 // checkReduction reports whether MPI defines op on t (MPI 4.1 §6.9.2).
 func checkReduction(name string, t backend.Type, op backend.Op) error {
 	if elemSize(t) == 0 {
-		return backend.Errorf(name, backend.NoPeer, -1, backend.ErrUnsupported, "element type %d has no MPI datatype", t)
+		return backend.Errorf(name, backend.NoDirection, backend.NoPeer, -1, backend.ErrUnsupported, "element type %d has no MPI datatype", t)
 	}
 	if op < backend.OpSum || op > backend.OpBXor {
-		return backend.Errorf(name, backend.NoPeer, -1, backend.ErrUnsupported, "operation %d has no MPI counterpart", op)
+		return backend.Errorf(name, backend.NoDirection, backend.NoPeer, -1, backend.ErrUnsupported, "operation %d has no MPI counterpart", op)
 	}
 	isFloat := t == backend.Float32 || t == backend.Float64
 	isComplex := t == backend.Complex64 || t == backend.Complex128
 	switch op {
 	case backend.OpMin, backend.OpMax:
 		if isComplex {
-			return backend.Errorf(name, backend.NoPeer, -1, backend.ErrUnsupported, "MPI defines no Min or Max on complex numbers")
+			return backend.Errorf(name, backend.NoDirection, backend.NoPeer, -1, backend.ErrUnsupported, "MPI defines no Min or Max on complex numbers")
 		}
 	case backend.OpLAnd, backend.OpLOr, backend.OpLXor, backend.OpBAnd, backend.OpBOr, backend.OpBXor:
 		if isFloat || isComplex {
-			return backend.Errorf(name, backend.NoPeer, -1, backend.ErrUnsupported, "MPI defines logical and bitwise operations on integers only")
+			return backend.Errorf(name, backend.NoDirection, backend.NoPeer, -1, backend.ErrUnsupported, "MPI defines logical and bitwise operations on integers only")
 		}
 	}
 	return nil
@@ -69,13 +69,13 @@ func checkReduction(name string, t backend.Type, op backend.Op) error {
 
 func (n *native) checkRoot(name string, root int) error {
 	if root < 0 || root >= n.c.size {
-		return backend.Errorf(name, backend.NoPeer, -1, backend.ErrInvalidRoot, "root %d outside 0..%d", root, n.c.size-1)
+		return backend.Errorf(name, backend.NoDirection, backend.NoPeer, -1, backend.ErrInvalidRoot, "root %d outside 0..%d", root, n.c.size-1)
 	}
 	return nil
 }
 
 func sizeError(name string, format string, args ...any) error {
-	return backend.Errorf(name, backend.NoPeer, -1, backend.ErrSizeMismatch, format, args...)
+	return backend.Errorf(name, backend.NoDirection, backend.NoPeer, -1, backend.ErrSizeMismatch, format, args...)
 }
 
 // overlap reports whether a and b share memory.
@@ -99,11 +99,11 @@ func separate(send, recv []byte) []byte {
 // run makes one blocking MPI call under n.c.enter.
 func (n *native) run(name string, call func() int) error {
 	if !n.c.enter() {
-		return closedError(name, backend.NoPeer, -1)
+		return closedError(name, backend.NoDirection, backend.NoPeer, -1)
 	}
 	rc := call()
 	n.c.leave()
-	return codeError(rc, name, backend.NoPeer, -1)
+	return codeError(rc, name, backend.NoDirection, backend.NoPeer, -1)
 }
 
 // blockType is bytesType for a collective's block.
@@ -231,10 +231,10 @@ func (n *native) ReduceScatter(send, recv []byte, counts []int, t backend.Type, 
 	es, total := elemSize(t), 0
 	for i, k := range counts {
 		if k < 0 {
-			return backend.Errorf(name, backend.NoPeer, -1, backend.ErrInvalidArgument, "count %d for rank %d is negative", k, i)
+			return backend.Errorf(name, backend.NoDirection, backend.NoPeer, -1, backend.ErrInvalidArgument, "count %d for rank %d is negative", k, i)
 		}
 		if k > math.MaxInt32 {
-			return backend.Errorf(name, backend.NoPeer, -1, backend.ErrUnsupported, "count %d for rank %d exceeds MPI's int counts", k, i)
+			return backend.Errorf(name, backend.NoDirection, backend.NoPeer, -1, backend.ErrUnsupported, "count %d for rank %d exceeds MPI's int counts", k, i)
 		}
 		total += k
 	}
@@ -344,10 +344,10 @@ func (n *native) checkLayout(name, what string, counts, displs []int, length int
 	for i := range counts {
 		c, d := counts[i], displs[i]
 		if c < 0 || d < 0 {
-			return backend.Errorf(name, backend.NoPeer, -1, backend.ErrInvalidArgument, "%s count %d or displacement %d for rank %d is negative", what, c, d, i)
+			return backend.Errorf(name, backend.NoDirection, backend.NoPeer, -1, backend.ErrInvalidArgument, "%s count %d or displacement %d for rank %d is negative", what, c, d, i)
 		}
 		if c > math.MaxInt32 || d > math.MaxInt32 {
-			return backend.Errorf(name, backend.NoPeer, -1, backend.ErrUnsupported, "%s count %d or displacement %d for rank %d exceeds MPI's int counts", what, c, d, i)
+			return backend.Errorf(name, backend.NoDirection, backend.NoPeer, -1, backend.ErrUnsupported, "%s count %d or displacement %d for rank %d exceeds MPI's int counts", what, c, d, i)
 		}
 		if c+d > length {
 			return sizeError(name, "%s block of rank %d (%d bytes at %d) overruns the %d-byte buffer", what, i, c, d, length)
@@ -358,7 +358,7 @@ func (n *native) checkLayout(name, what string, counts, displs []int, length int
 
 func checkIntCount(name string, n int) error {
 	if n > math.MaxInt32 {
-		return backend.Errorf(name, backend.NoPeer, -1, backend.ErrUnsupported, "%d-byte block exceeds MPI's int counts", n)
+		return backend.Errorf(name, backend.NoDirection, backend.NoPeer, -1, backend.ErrUnsupported, "%d-byte block exceeds MPI's int counts", n)
 	}
 	return nil
 }

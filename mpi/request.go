@@ -68,20 +68,20 @@ func (r *request) fail(err error) {
 
 func (r *request) outcome(st *cStatus, rc int) (backend.Status, error) {
 	if rc != mpiSuccess && rc != mpiErrTruncate && cErrorClass(rc) != mpiErrTruncate {
-		return backend.Status{}, codeError(rc, r.op, r.peer, r.tag)
+		return backend.Status{}, codeError(rc, r.op, r.dir(), r.peer, r.tag)
 	}
 	source, tag, n, cancelled, src := statusInfo(st)
 	if cancelled {
 		if r.cancelErr != nil {
 			return backend.Status{}, r.cancelErr
 		}
-		return backend.Status{}, backend.Errorf(r.op, r.peer, r.tag, backend.ErrClosed, "cancelled")
+		return backend.Status{}, backend.Errorf(r.op, r.dir(), r.peer, r.tag, backend.ErrClosed, "cancelled")
 	}
 	if !r.recv {
-		return backend.Status{}, codeError(rc, r.op, r.peer, r.tag)
+		return backend.Status{}, codeError(rc, r.op, r.dir(), r.peer, r.tag)
 	}
 	if src != mpiSuccess {
-		return backend.Status{}, codeError(src, r.op, r.peer, r.tag)
+		return backend.Status{}, codeError(src, r.op, r.dir(), r.peer, r.tag)
 	}
 	s := backend.Status{Source: source, Tag: tag, Bytes: n}
 	if rc != mpiSuccess {
@@ -107,7 +107,7 @@ func (r *request) Wait(ctx context.Context) (backend.Status, error) {
 	case <-r.done:
 	case <-ctx.Done():
 		if r.cancelOK {
-			theEngine.cancel(r, ctxError(r.op, r.peer, r.tag, ctx.Err()))
+			theEngine.cancel(r, ctxError(r.op, r.dir(), r.peer, r.tag, ctx.Err()))
 		}
 		<-r.done
 	}
@@ -172,7 +172,7 @@ func (e *engine) add(r *request, h requestHandle) {
 	if e.stopped {
 		e.mu.Unlock()
 		_ = cRequestFree(&h)
-		r.fail(closedError(r.op, r.peer, r.tag))
+		r.fail(closedError(r.op, r.dir(), r.peer, r.tag))
 		return
 	}
 	r.h = h
@@ -325,7 +325,7 @@ func (e *engine) stop() {
 	e.stopped = true
 	for i, r := range e.reqs {
 		if r.cancelErr == nil {
-			r.cancelErr = closedError(r.op, r.peer, r.tag)
+			r.cancelErr = closedError(r.op, r.dir(), r.peer, r.tag)
 		}
 		if r.cancelOK {
 			_ = cCancel(&e.handles[i])
@@ -352,6 +352,14 @@ func (e *engine) stop() {
 	e.reqs, e.handles = nil, nil
 	e.mu.Unlock()
 	for _, r := range left {
-		r.fail(closedError(r.op, r.peer, r.tag))
+		r.fail(closedError(r.op, r.dir(), r.peer, r.tag))
 	}
+}
+
+// dir is the direction of r's data, for its errors.
+func (r *request) dir() backend.Direction {
+	if r.recv {
+		return backend.FromPeer
+	}
+	return backend.ToPeer
 }

@@ -106,11 +106,11 @@ func initMPI() (*world, error) {
 	var provided, rc int
 	onMain(func() { provided, rc = cInit() })
 	if rc != mpiSuccess {
-		return nil, codeError(rc, "Init", backend.NoPeer, -1)
+		return nil, codeError(rc, "Init", backend.NoDirection, backend.NoPeer, -1)
 	}
 	if provided < mpiThreadMulti {
 		onMain(func() { cFinalize() })
-		return nil, backend.Errorf("Init", backend.NoPeer, -1, backend.ErrUnsupported,
+		return nil, backend.Errorf("Init", backend.NoDirection, backend.NoPeer, -1, backend.ErrUnsupported,
 			"OpenMPI grants thread level %d, gompi needs MPI_THREAD_MULTIPLE (%d); use an OpenMPI built with thread support", provided, mpiThreadMulti)
 	}
 	c, err := newCommunicator(cCommWorld(), false)
@@ -147,13 +147,13 @@ func (w *world) Finalize() error {
 	var rc int
 	onMain(func() { rc = cFinalize() })
 	close(state.main)
-	state.finErr = codeError(rc, "Finalize", backend.NoPeer, -1)
+	state.finErr = codeError(rc, "Finalize", backend.NoDirection, backend.NoPeer, -1)
 	return state.finErr
 }
 
 // Free refuses to free the world; Finalize ends it.
 func (w *world) Free() error {
-	return backend.Errorf("Free", backend.NoPeer, -1, backend.ErrInvalidArgument, "the world communicator cannot be freed; use Finalize")
+	return backend.Errorf("Free", backend.NoDirection, backend.NoPeer, -1, backend.ErrInvalidArgument, "the world communicator cannot be freed; use Finalize")
 }
 
 // Finalized reports whether this process has finalized MPI through Finalize.

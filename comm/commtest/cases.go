@@ -590,8 +590,8 @@ func splitDup(c *comm.Comm) error {
 		return err
 	}
 	if color == comm.Undefined {
-		if s != nil {
-			return errors.New("Split with Undefined returned a communicator")
+		if err := nullComm(s); err != nil {
+			return err
 		}
 	} else {
 		var members []int
@@ -647,6 +647,38 @@ func splitDup(c *comm.Comm) error {
 		return fmt.Errorf("Dup isolation: world got %d, dup got %d", a[0], b[0])
 	}
 	return d.Free()
+}
+
+// nullComm checks the null communicator that Split with Undefined returns: no ranks, and every
+// call fails with an error wrapping comm.ErrCommNull (never a nil pointer).
+func nullComm(s *comm.Comm) error {
+	if s == nil || !s.IsNull() || s.Rank() != -1 || s.Size() != 0 {
+		return fmt.Errorf("Split with Undefined: %v (null %v), rank %d of %d; want the null communicator", s, s != nil && s.IsNull(), s.Rank(), s.Size())
+	}
+	buf := []int{0}
+	calls := map[string]func() error{
+		"Send":  func() error { return comm.Send(s, buf, 0, 0) },
+		"Recv":  func() error { _, err := comm.Recv(s, buf, 0, 0); return err },
+		"Isend": func() error { _, err := comm.Isend(s, buf, 0, 0); return err },
+		"Irecv": func() error { _, err := comm.Irecv(s, buf, comm.AnySource, 0); return err },
+		"Sendrecv": func() error {
+			_, err := comm.Sendrecv(s, buf, 0, 0, buf, 0, 0)
+			return err
+		},
+		"Probe":     func() error { _, err := s.Probe(comm.AnySource, comm.AnyTag); return err },
+		"Iprobe":    func() error { _, _, err := s.Iprobe(0, 0); return err },
+		"SendValue": func() error { return s.SendValue("x", 0, 0) },
+		"RecvValue": func() error { var v string; _, err := s.RecvValue(&v, 0, 0); return err },
+		"Split":     func() error { _, err := s.Split(0, 0); return err },
+		"Dup":       func() error { _, err := s.Dup(); return err },
+		"Free":      func() error { return s.Free() },
+	}
+	for name, call := range calls {
+		if err := call(); !errors.Is(err, comm.ErrCommNull) {
+			return fmt.Errorf("%s on the null communicator: %v, want an error wrapping comm.ErrCommNull", name, err)
+		}
+	}
+	return nil
 }
 
 func indexOf(s []int, v int) int {

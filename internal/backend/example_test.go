@@ -9,7 +9,7 @@ import (
 
 // Errors name the operation, ranks, tag and sizes, and wrap a sentinel for errors.Is.
 func ExampleError() {
-	err := error(&backend.Error{Op: "Recv", Peer: 3, Tag: 7, Size: 4096, Limit: 1024, Err: backend.ErrTruncated})
+	err := error(&backend.Error{Op: "Recv", Dir: backend.FromPeer, Peer: 3, Tag: 7, Size: 4096, Limit: 1024, Err: backend.ErrTruncated})
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, backend.ErrTruncated))
 	// Output:

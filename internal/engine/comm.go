@@ -70,7 +70,7 @@ func (c *Comm) Native() backend.Native { return nil }
 // Free implements backend.Backend.
 func (c *Comm) Free() error {
 	if c.world {
-		return backend.Errorf("Free", backend.NoPeer, -1, backend.ErrInvalidArgument, "the world communicator cannot be freed; call comm.Finalize")
+		return backend.Errorf("Free", backend.NoDirection, backend.NoPeer, -1, backend.ErrInvalidArgument, "the world communicator cannot be freed; call comm.Finalize")
 	}
 	if c.freed.Swap(true) {
 		return nil
@@ -88,7 +88,7 @@ func (c *Comm) Free() error {
 			for r := l.head; r != nil; {
 				next := r.next
 				l.remove(r)
-				e.fail(r, &backend.Error{Op: r.op, Peer: c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1, Msg: "communicator freed", Err: backend.ErrClosed})
+				e.fail(r, &backend.Error{Op: r.op, Dir: r.dir(), Peer: c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1, Msg: "communicator freed", Err: backend.ErrClosed})
 				r = next
 			}
 		}
@@ -99,7 +99,7 @@ func (c *Comm) Free() error {
 // checkPeer validates the rank and tag of a send (wild false) or receive (wild true).
 func (c *Comm) check(op string, peer, tag int, wild bool) error {
 	if c.freed.Load() {
-		return backend.Errorf(op, backend.NoPeer, -1, backend.ErrClosed, "communicator was freed")
+		return backend.Errorf(op, backend.NoDirection, backend.NoPeer, -1, backend.ErrClosed, "communicator was freed")
 	}
 	if peer < 0 || peer >= len(c.group) {
 		if !(wild && peer == anySource) {
@@ -172,10 +172,10 @@ func (e *Engine) usable(c *Comm, op string, w, tag int) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return backend.Errorf(op, c.localOrAny(w), tagOrNone(tag), backend.ErrClosed, "world finalized")
+		return backend.Errorf(op, backend.ToPeer, c.localOrAny(w), tagOrNone(tag), backend.ErrClosed, "world finalized")
 	}
 	if w >= 0 && e.peers[w].gone {
-		r := request{c: c, op: op, peer: w, tag: tag}
+		r := request{c: c, kind: kindSend, op: op, peer: w, tag: tag}
 		return e.peerErr(&r, w, nil)
 	}
 	return nil
@@ -185,7 +185,7 @@ func (c *Comm) sendErr(op string, w, tag int, cause error) error {
 	e := c.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r := request{c: c, op: op, peer: w, tag: tag}
+	r := request{c: c, kind: kindSend, op: op, peer: w, tag: tag}
 	return e.peerErr(&r, w, cause)
 }
 
@@ -195,7 +195,7 @@ func (c *Comm) startRendezvous(r *request, buf []byte, w, tag int) {
 	r.peer, r.tag, r.buf = w, tag, buf
 	e.mu.Lock()
 	if e.closed {
-		e.fail(r, backend.Errorf(r.op, c.local(w), tag, backend.ErrClosed, "world finalized"))
+		e.fail(r, backend.Errorf(r.op, backend.ToPeer, c.local(w), tag, backend.ErrClosed, "world finalized"))
 		e.mu.Unlock()
 		return
 	}
@@ -316,7 +316,7 @@ func (c *Comm) post(r *request, source, tag int) {
 // since messages that arrived before a failure can still be received. Caller holds e.mu.
 func (e *Engine) blocked(c *Comm, r *request) error {
 	if e.closed {
-		return backend.Errorf(r.op, c.localOrAny(r.peer), tagOrNone(r.tag), backend.ErrClosed, "world finalized")
+		return backend.Errorf(r.op, backend.FromPeer, c.localOrAny(r.peer), tagOrNone(r.tag), backend.ErrClosed, "world finalized")
 	}
 	if e.queue(c.ctx).unexpected.find(r.peer, r.tag) != nil {
 		return nil
@@ -376,6 +376,6 @@ func (c *Comm) Iprobe(source, tag int) (backend.Status, bool, error) {
 	if m := e.queue(c.ctx).unexpected.find(peer, tag); m != nil {
 		return backend.Status{Source: c.local(m.h.Source), Tag: m.h.Tag, Bytes: int(m.h.Length)}, true, nil
 	}
-	r := request{c: c, op: "Iprobe", peer: peer, tag: tag}
+	r := request{c: c, kind: kindProbe, op: "Iprobe", peer: peer, tag: tag}
 	return backend.Status{}, false, e.blocked(c, &r)
 }

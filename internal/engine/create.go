@@ -158,7 +158,7 @@ func (c *Comm) gather(ctx context.Context, op string, vals []int64) ([]int64, er
 		}
 		got := decodeInts(buf)
 		if len(got) != len(vals) {
-			return nil, backend.Errorf(op, r, createTag, backend.ErrSizeMismatch,
+			return nil, backend.Errorf(op, backend.FromPeer, r, createTag, backend.ErrSizeMismatch,
 				"rank %d sent %d values for communicator creation, want %d (ranks called different collectives?)", r, len(got), len(vals))
 		}
 		all = append(all, got...)
@@ -182,7 +182,7 @@ func (c *Comm) bcast(ctx context.Context, op string, v int64) (int64, error) {
 	}
 	got := decodeInts(buf)
 	if len(got) != 1 {
-		return 0, backend.Errorf(op, 0, createTag, backend.ErrSizeMismatch, "%s", fmt.Sprintf("got %d values from rank 0, want 1", len(got)))
+		return 0, backend.Errorf(op, backend.FromPeer, 0, createTag, backend.ErrSizeMismatch, "%s", fmt.Sprintf("got %d values from rank 0, want 1", len(got)))
 	}
 	return got[0], nil
 }

@@ -198,7 +198,7 @@ func (e *Engine) claim(r *request, src, tag, n int) []byte {
 	case r.alloc:
 		r.buf = make([]byte, n)
 	case n > len(r.buf):
-		r.err = &backend.Error{Op: r.op, Peer: r.st.Source, Tag: tag, Size: n, Limit: len(r.buf), Err: backend.ErrTruncated}
+		r.err = &backend.Error{Op: r.op, Dir: backend.FromPeer, Peer: r.st.Source, Tag: tag, Size: n, Limit: len(r.buf), Err: backend.ErrTruncated}
 		return nil
 	}
 	return r.buf[:n]
@@ -322,7 +322,7 @@ func (e *Engine) arriveCancel(h transport.Header) {
 	for id, r := range e.rdvRecvs {
 		if r.src == h.Source && r.sendID == h.ID {
 			delete(e.rdvRecvs, id)
-			e.fail(r, &backend.Error{Op: r.op, Peer: r.st.Source, Tag: r.st.Tag, Size: r.st.Bytes, Limit: -1,
+			e.fail(r, &backend.Error{Op: r.op, Dir: backend.FromPeer, Peer: r.st.Source, Tag: r.st.Tag, Size: r.st.Bytes, Limit: -1,
 				Msg: "the sender withdrew the message", Err: backend.ErrCanceled})
 			return
 		}
@@ -435,10 +435,8 @@ func (e *Engine) peerErr(r *request, peer int, cause error) error {
 	if peer >= 0 && peer < len(e.peers) && e.peers[peer].graceful {
 		what = fmt.Sprintf("rank %d finalized and left", local)
 	}
-	if cause != nil {
-		what += ": " + cause.Error()
-	}
-	return &backend.Error{Op: r.op, Peer: r.c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1, Msg: what, Err: backend.ErrPeerFailed}
+	return &backend.Error{Op: r.op, Dir: r.dir(), Peer: r.c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1,
+		Msg: what, Err: backend.ErrPeerFailed, Cause: cause}
 }
 
 func tagOrNone(tag int) int {
@@ -458,7 +456,7 @@ func (e *Engine) finalize() error {
 	e.closed = true
 	e.troubled.Store(true)
 	closed := func(r *request) error {
-		return &backend.Error{Op: r.op, Peer: r.c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1, Msg: "world finalized", Err: backend.ErrClosed}
+		return &backend.Error{Op: r.op, Dir: r.dir(), Peer: r.c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1, Msg: "world finalized", Err: backend.ErrClosed}
 	}
 	for _, q := range e.queues {
 		for _, l := range []*reqList{&q.posted, &q.probes} {

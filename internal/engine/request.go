@@ -258,6 +258,14 @@ func (r *request) token(spin bool, ctxDone <-chan struct{}) bool {
 	}
 }
 
+// dir is the direction of r's data: to its peer for a send, from it for a receive or probe.
+func (r *request) dir() backend.Direction {
+	if r.kind == kindSend {
+		return backend.ToPeer
+	}
+	return backend.FromPeer
+}
+
 // cancel withdraws r if it has not matched yet.
 func (e *Engine) cancel(r *request, cause error) {
 	e.mu.Lock()
@@ -284,7 +292,7 @@ func (e *Engine) cancel(r *request, cause error) {
 }
 
 func (e *Engine) cancelErr(r *request, cause error) error {
-	return &backend.Error{Op: r.op, Peer: r.c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1,
+	return &backend.Error{Op: r.op, Dir: r.dir(), Peer: r.c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1,
 		Msg: "withdrawn before a peer matched it", Err: cause}
 }
 

@@ -81,7 +81,7 @@ func Dial(conn net.Conn, secret, jobID []byte, from, to int, timeout time.Durati
 	}
 	answer := make([]byte, nonceSize+sha256.Size)
 	if _, err := io.ReadFull(conn, answer); err != nil {
-		return fmt.Errorf("%w: reading answer from rank %d: %v", ErrRefused, to, err)
+		return fmt.Errorf("%w: reading answer from rank %d: %w", ErrRefused, to, err)
 	}
 	nonceA, macA := answer[:nonceSize], answer[nonceSize:]
 	if !hmac.Equal(macA, mac(secret, 'A', jobID, uint32(from), uint32(to), nonceD, nonceA)) {
@@ -104,7 +104,7 @@ func Accept(conn net.Conn, secret, jobID []byte, self, size int, timeout time.Du
 	defer conn.SetDeadline(time.Time{})
 	hello := make([]byte, helloSize)
 	if _, err := io.ReadFull(conn, hello); err != nil {
-		return -1, fmt.Errorf("%w: reading hello: %v", ErrRefused, err)
+		return -1, fmt.Errorf("%w: reading hello: %w", ErrRefused, err)
 	}
 	if !bytes.Equal(hello[:len(helloMagic)], helloMagic[:]) {
 		return -1, fmt.Errorf("%w: not a gompi peer (bad magic %q)", ErrRefused, hello[:len(helloMagic)])
@@ -127,7 +127,7 @@ func Accept(conn net.Conn, secret, jobID []byte, self, size int, timeout time.Du
 	}
 	proof := make([]byte, sha256.Size)
 	if _, err := io.ReadFull(conn, proof); err != nil {
-		return -1, fmt.Errorf("%w: reading proof: %v", ErrRefused, err)
+		return -1, fmt.Errorf("%w: reading proof: %w", ErrRefused, err)
 	}
 	if !hmac.Equal(proof, mac(secret, 'D', jobID, from, to, nonceA, nonceD)) {
 		return -1, fmt.Errorf("%w: peer claiming rank %d does not know the job secret", ErrRefused, from)
