@@ -3,7 +3,9 @@
 // Alltoall(v), ReduceScatter, Scan and Exscan, generic over comm's fixed-size element types
 // (the reductions, with user operations, over any fixed-size type without pointers), plus value
 // variants (BcastValue, ScatterValue, GatherValue, AllgatherValue) that move any Go value with
-// encoding/gob, like mpi4py's lowercase methods. Every collective has a Context variant.
+// encoding/gob and value reductions (AllreduceValue, ReduceValue, ScanValue) that fold any Go
+// value with a function of the caller's, like mpi4py's lowercase methods. Every collective has
+// a Context variant.
 //
 // It sits above comm in the stack: every algorithm here is written with comm's point-to-point
 // calls on the communicator's collective context (a shadow communicator with its own matching
@@ -93,6 +95,17 @@
 // or a user operation made with NewOp. Bitwise and logical operations are constrained to integer
 // types and Min and Max to ordered ones, so a float BXor does not compile. Non-commutative
 // operations combine in rank order: the result is send₀ ⊕ send₁ ⊕ … ⊕ sendₚ₋₁.
-// MinLoc and MaxLoc work on vectors of Pair values. User operations may reduce any fixed-size
-// element type without pointers (a [4]float64 holding a 2×2 matrix, a struct of numbers).
+// MinLoc and MaxLoc work on vectors of Pair values.
+//
+// Keeping k numbers together. The algorithms cut vectors between elements, never inside one,
+// so a user operation over an element type of k numbers combines whole blocks of k: a vector of
+// 2×2 matrices is a []Mat with type Mat [4]float64 (or a struct of four float64s), reduced with
+// an Op made by NewOp over Mat. User operations may reduce any fixed-size element type without
+// pointers; the predefined ones take comm's element types.
+//
+// For anything else (matrices of varying size, maps, structs holding slices) AllreduceValue,
+// ReduceValue and ScanValue fold Go values with a func(a, b T) T, in rank order, so that f
+// need not be commutative:
+//
+//	prod, err := collectives.AllreduceValue(c, mine, func(a, b Matrix) Matrix { return a.Mul(b) })
 package collectives

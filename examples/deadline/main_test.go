@@ -122,4 +122,3 @@ func goCmd() string {
 	}
 	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
-
