@@ -28,8 +28,8 @@ import (
 // error wrapping comm.ErrInvalidArgument that names it.
 func Algorithm[T comm.Elem](c *comm.Comm, collective string, count int) (string, error) {
 	const name = "Algorithm"
-	if err := checkComm(c, name); err != nil {
-		return "", err
+	if c == nil {
+		return "", errorf(name, comm.ErrInvalidArgument, "nil communicator")
 	}
 	k := kindByName(collective)
 	if k == 0 {

@@ -75,23 +75,23 @@ func TestAlgorithmMatchesWhatRuns(t *testing.T) {
 		algs []algorithm
 	}{
 		{"Allreduce", func(c *comm.Comm, n int, alg algorithm) error {
-			return allreduce(c, "Allreduce", fvec(c.Rank(), n), make([]float64, n), Sum, alg)
+			return allreduce(bg, c, "Allreduce", fvec(c.Rank(), n), make([]float64, n), Sum, alg)
 		}, []algorithm{algRecursiveDoubling, algRing, algRabenseifner}},
 		{"Reduce", func(c *comm.Comm, n int, alg algorithm) error {
-			return reduce(c, "Reduce", fvec(c.Rank(), n), make([]float64, n), Sum, 0, alg)
+			return reduce(bg, c, "Reduce", fvec(c.Rank(), n), make([]float64, n), Sum, 0, alg)
 		}, []algorithm{algBinomial, algRabenseifner}},
 		{"Bcast", func(c *comm.Comm, n int, alg algorithm) error {
-			return bcast(c, "Bcast", asBytes(fvec(0, n)), 0, alg)
+			return bcast(bg, c, "Bcast", asBytes(fvec(0, n)), 0, alg)
 		}, []algorithm{algBinomial, algScatterAllgather}},
 		{"Allgather", func(c *comm.Comm, n int, alg algorithm) error {
-			return allgather(c, "Allgather", asBytes(fvec(c.Rank(), n)), make([]byte, 8*n*c.Size()), 8, alg)
+			return allgather(bg, c, "Allgather", asBytes(fvec(c.Rank(), n)), make([]byte, 8*n*c.Size()), 8, alg)
 		}, []algorithm{algBruck, algRing}},
 		{"ReduceScatter", func(c *comm.Comm, n int, alg algorithm) error {
 			counts := make([]int, c.Size())
 			for i := range counts {
 				counts[i] = n
 			}
-			return reduceScatter(c, "ReduceScatter", fvec(c.Rank(), n*c.Size()), make([]float64, n), counts, Sum, alg)
+			return reduceScatter(bg, c, "ReduceScatter", Packed(fvec(c.Rank(), n*c.Size()), counts), make([]float64, n), Sum, alg)
 		}, []algorithm{algRing, algReduceScatterv}},
 	}
 	ps := []int{2, 3, 4, 8}

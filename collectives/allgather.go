@@ -1,6 +1,10 @@
 package collectives
 
-import "github.com/gompi/gompi/comm"
+import (
+	"context"
+
+	"github.com/gompi/gompi/comm"
+)
 
 // Allgather uses Bruck's algorithm while the result (p·n bytes) is at most allgatherBruckMaxBytes,
 // and the ring above. Measured over TCP: Bruck wins on 4 and 8 ranks up to a 32 KiB result (by
@@ -11,23 +15,29 @@ const allgatherBruckMaxBytes = 32 << 10
 // elements land at recv[i*len(send):] (MPI_Allgather, MPI 4.1 §6.7). Every rank passes send of
 // the same length and recv of Size()·len(send) elements.
 func Allgather[T comm.Elem](c *comm.Comm, send, recv []T) error {
-	return allgather(c, "Allgather", asBytes(send), asBytes(recv), sizeOf[T](), algAuto)
+	return AllgatherContext(context.Background(), c, send, recv)
 }
 
-func allgather(c *comm.Comm, name string, send, recv []byte, esize int, alg algorithm) error {
-	if err := checkComm(c, name); err != nil {
+// AllgatherContext is Allgather bounded by ctx (see "Contexts" in the package documentation).
+func AllgatherContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv []T) error {
+	return allgather(ctx, c, "Allgather", asBytes(send), asBytes(recv), sizeOf[T](), algAuto)
+}
+
+func allgather(ctx context.Context, c *comm.Comm, name string, send, recv []byte, esize int, alg algorithm) error {
+	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}
-	r := newRun(c, name, kindAllgather)
+	r := newRun(ctx, c, name, kindAllgather)
 	if want := r.size * len(send); len(recv) != want {
 		r.failf(comm.ErrSizeMismatch, "recv has %d elements, want %d (%d ranks × %d)", len(recv)/esize, want/esize, r.size, len(send)/esize)
 		recv = make([]byte, want)
 	}
-	if nat := r.native(c, alg); nat != nil {
-		if err := nat.Allgather(send, recv); !nativeUnsupported(err) {
+	if nat := r.native(alg); nat != nil {
+		if err, ok := r.callNative(send, recv, nat.Allgather); ok {
 			return err
 		}
 	}
+	r.begin()
 	if alg == algAuto {
 		alg = chooseAllgather(len(recv))
 	}
@@ -40,7 +50,7 @@ func allgather(c *comm.Comm, name string, send, recv []byte, esize int, alg algo
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Allgather", alg)
 	}
-	return r.err
+	return r.end()
 }
 
 // chooseAllgather picks the algorithm for a result of recvBytes bytes (every rank's block).

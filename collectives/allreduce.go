@@ -1,6 +1,10 @@
 package collectives
 
-import "github.com/gompi/gompi/comm"
+import (
+	"context"
+
+	"github.com/gompi/gompi/comm"
+)
 
 // allreduceLargeBytes is the vector size from which Allreduce with a commutative op leaves
 // recursive doubling for the ring (measured on 3 and 4 ranks, inproc and TCP: the ring wins from
@@ -12,12 +16,24 @@ const allreduceLargeBytes = 16 << 10
 // (MPI_Allreduce, MPI 4.1 §6.9.6): recv = send₀ ⊕ send₁ ⊕ … ⊕ sendₚ₋₁, element by element.
 // send and recv must have the same length on every rank, and may be the same slice (in place).
 // Every rank gets the same result, bit for bit.
-func Allreduce[T comm.Elem](c *comm.Comm, send, recv []T, op Op[T]) error {
-	return allreduce(c, "Allreduce", send, recv, op, algAuto)
+//
+// The predefined operations constrain T to numbers (Sum, Prod), ordered numbers (Min, Max) or
+// integers (the logical and bitwise ones), or to Pair (MinLoc, MaxLoc). A user operation (NewOp)
+// may reduce any fixed-size element type without pointers: arrays and structs of numbers, such
+// as a [4]float64 holding a 2×2 matrix, reduced whole. Buffers move as raw memory, so an element
+// type holding pointers (strings, slices, maps, interfaces, ...) is an error wrapping
+// comm.ErrInvalidArgument that names it; reduce such values with AllreduceValue.
+func Allreduce[T any](c *comm.Comm, send, recv []T, op Op[T]) error {
+	return AllreduceContext(context.Background(), c, send, recv, op)
 }
 
-func allreduce[T any](c *comm.Comm, name string, send, recv []T, op Op[T], alg algorithm) error {
-	if err := checkComm(c, name); err != nil {
+// AllreduceContext is Allreduce bounded by ctx (see "Contexts" in the package documentation).
+func AllreduceContext[T any](ctx context.Context, c *comm.Comm, send, recv []T, op Op[T]) error {
+	return allreduce(ctx, c, "Allreduce", send, recv, op, algAuto)
+}
+
+func allreduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv []T, op Op[T], alg algorithm) error {
+	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}
 	d, err := resolve(name, c.Rank(), op)
@@ -25,21 +41,24 @@ func allreduce[T any](c *comm.Comm, name string, send, recv []T, op Op[T], alg a
 		return err
 	}
 	n := len(send)
-	r := newRun(c, name, kindAllreduce)
+	r := newRun(ctx, c, name, kindAllreduce)
 	if len(recv) != n {
 		// Take part with a scratch result, so that no other rank waits forever, then report.
 		r.failf(comm.ErrSizeMismatch, "send has %d elements, recv %d; they must be equal", n, len(recv))
 		recv = make([]T, n)
 	}
 	if d.predefined {
-		if nat := r.native(c, alg); nat != nil {
+		if nat := r.native(alg); nat != nil {
 			if t, ok := nativeType[T](); ok {
-				if err := nat.Allreduce(asBytes(send), asBytes(recv), t, d.native); !nativeUnsupported(err) {
+				if err, ok := r.callNative(asBytes(send), asBytes(recv), func(send, recv []byte) error {
+					return nat.Allreduce(send, recv, t, d.native)
+				}); ok {
 					return err
 				}
 			}
 		}
 	}
+	r.begin()
 	if alg == algAuto {
 		alg = chooseAllreduce(r.size, n, n*sizeOf[T](), d.commutative)
 	}
@@ -56,7 +75,7 @@ func allreduce[T any](c *comm.Comm, name string, send, recv []T, op Op[T], alg a
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Allreduce", alg)
 	}
-	return r.err
+	return r.end()
 }
 
 // chooseAllreduce picks the algorithm for p ranks and a vector of n elements and bytes bytes.

@@ -17,7 +17,7 @@ package collectives
 // empty). Commutative ops only.
 // Reference: Rabenseifner, "Optimization of collective reduction operations", ICCS 2004;
 // Thakur, Rabenseifner & Gropp, IJHPCA 2005, §4.4.
-func allreduceRabenseifner[T any](r *run, send, recv []T, d opDef[T]) {
+func allreduceRabenseifner[T any](r *run, send, recv []T, d Reduction[T]) {
 	p, n := r.size, len(send)
 	copy(recv, send)
 	if p == 1 {
@@ -43,7 +43,7 @@ func allreduceRabenseifner[T any](r *run, send, recv []T, d opDef[T]) {
 // foldPairs halves the first 2·rem ranks: even rank 2i sends acc to 2i+1, which reduces it into
 // its own (commutative ops only) and takes the new number i; even ranks return -1. The other
 // ranks are renumbered r - rem.
-func foldPairs[T any](r *run, acc, tmp []T, d opDef[T], rem int) int {
+func foldPairs[T any](r *run, acc, tmp []T, d Reduction[T], rem int) int {
 	if r.rank >= 2*rem {
 		return r.rank - rem
 	}
@@ -89,7 +89,7 @@ func blockSpan[T any](buf []T, nblocks, from, to int) []T {
 // halvingReduceScatter runs the recursive-halving rounds among the pof2 ranks left by foldPairs:
 // afterwards block newrank of acc (of pof2 blocks) holds the reduction over all ranks. tmp must
 // hold at least half of acc, rounded up to whole blocks.
-func halvingReduceScatter[T any](r *run, acc, tmp []T, d opDef[T], newrank, pof2, rem int) {
+func halvingReduceScatter[T any](r *run, acc, tmp []T, d Reduction[T], newrank, pof2, rem int) {
 	lo, hi := 0, pof2
 	for mask := pof2 / 2; mask > 0; mask >>= 1 {
 		partner := unfoldedRank(newrank^mask, rem)

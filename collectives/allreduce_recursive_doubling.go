@@ -11,7 +11,7 @@ package collectives
 // Latency-optimal. Chosen for non-commutative ops, below allreduceLargeBytes, and for vectors
 // shorter than p elements. Any p, any n.
 // Reference: Thakur, Rabenseifner & Gropp, IJHPCA 2005, §4.4.
-func allreduceRecursiveDoubling[T any](r *run, send, recv []T, d opDef[T]) {
+func allreduceRecursiveDoubling[T any](r *run, send, recv []T, d Reduction[T]) {
 	p, n := r.size, len(send)
 	copy(recv, send)
 	if p == 1 {

@@ -11,7 +11,7 @@ package collectives
 // by p (blocks may be empty). Commutative ops only: each block's reduction starts at a different
 // rank.
 // Reference: Patarasuk & Yuan, JPDC 2009; Thakur, Rabenseifner & Gropp, IJHPCA 2005.
-func allreduceRing[T any](r *run, send, recv []T, d opDef[T]) {
+func allreduceRing[T any](r *run, send, recv []T, d Reduction[T]) {
 	p, n := r.size, len(send)
 	if p == 1 {
 		copy(recv, send)

@@ -1,28 +1,35 @@
 package collectives
 
-import "github.com/gompi/gompi/comm"
+import (
+	"context"
+
+	"github.com/gompi/gompi/comm"
+)
 
 // Alltoallv is Alltoall with a block length and place per rank (MPI_Alltoallv, MPI 4.1 §6.8):
-// rank i's send[sendDispls[j]:][:sendCounts[j]] lands in rank j's
-// recv[recvDispls[i]:][:recvCounts[i]], so rank i's sendCounts[j] must equal rank j's
-// recvCounts[i]; a mismatch fails the receiving rank with comm.ErrSizeMismatch. Nil
-// displacements pack the blocks in rank order.
-func Alltoallv[T comm.Elem](c *comm.Comm, send []T, sendCounts, sendDispls []int, recv []T, recvCounts, recvDispls []int) error {
+// block j of rank i's send lands in block i of rank j's recv, so rank i's send.Counts[j] must
+// equal rank j's recv.Counts[i]; a mismatch fails the receiving rank with comm.ErrSizeMismatch.
+func Alltoallv[T comm.Elem](c *comm.Comm, send, recv Blocks[T]) error {
+	return AlltoallvContext(context.Background(), c, send, recv)
+}
+
+// AlltoallvContext is Alltoallv bounded by ctx (see "Contexts" in the package documentation).
+func AlltoallvContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv Blocks[T]) error {
 	const name = "Alltoallv"
-	if err := checkComm(c, name); err != nil {
+	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}
-	r := newRun(c, name, kindAlltoallv)
-	esize := sizeOf[T]()
-	sc, sd, err := checkCounts(name, r.rank, r.size, sendCounts, sendDispls, len(send), esize, "send")
+	r := newRun(ctx, c, name, kindAlltoallv)
+	sb, sc, sd, err := send.bytes(name, r.rank, r.size, "send")
 	r.fail(err)
-	rc, rd, err := checkCounts(name, r.rank, r.size, recvCounts, recvDispls, len(recv), esize, "recv")
+	rb, rc, rd, err := recv.bytes(name, r.rank, r.size, "recv")
 	r.fail(err)
-	if nat := r.native(c, algAuto); nat != nil {
-		if err := nat.Alltoallv(asBytes(send), sc, sd, asBytes(recv), rc, rd); !nativeUnsupported(err) {
+	if nat := r.native(algAuto); nat != nil {
+		if err, ok := r.callNative(sb, rb, func(sb, rb []byte) error { return nat.Alltoallv(sb, sc, sd, rb, rc, rd) }); ok {
 			return err
 		}
 	}
-	alltoallPairwise(r, asBytes(send), sc, sd, asBytes(recv), rc, rd)
-	return r.err
+	r.begin()
+	alltoallPairwise(r, sb, sc, sd, rb, rc, rd)
+	return r.end()
 }

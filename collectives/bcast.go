@@ -1,6 +1,10 @@
 package collectives
 
-import "github.com/gompi/gompi/comm"
+import (
+	"context"
+
+	"github.com/gompi/gompi/comm"
+)
 
 // bcastLargeBytes is the message size from which Bcast uses scatter+allgather instead of the
 // binomial tree, on communicators of at least bcastLargeMinRanks ranks. Measured over TCP: on 8
@@ -15,22 +19,28 @@ const (
 // rank passes a buffer of the same length; a rank whose length differs gets an error wrapping
 // comm.ErrSizeMismatch (and so do the ranks that depend on it), instead of a truncated copy.
 func Bcast[T comm.Elem](c *comm.Comm, buf []T, root int) error {
-	return bcast(c, "Bcast", asBytes(buf), root, algAuto)
+	return BcastContext(context.Background(), c, buf, root)
 }
 
-func bcast(c *comm.Comm, name string, buf []byte, root int, alg algorithm) error {
-	if err := checkComm(c, name); err != nil {
+// BcastContext is Bcast bounded by ctx (see "Contexts" in the package documentation).
+func BcastContext[T comm.Elem](ctx context.Context, c *comm.Comm, buf []T, root int) error {
+	return bcast(ctx, c, "Bcast", asBytes(buf), root, algAuto)
+}
+
+func bcast(ctx context.Context, c *comm.Comm, name string, buf []byte, root int, alg algorithm) error {
+	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}
 	if err := checkRoot(c, name, root); err != nil {
 		return err
 	}
-	r := newRun(c, name, kindBcast)
-	if nat := r.native(c, alg); nat != nil {
-		if err := nat.Bcast(buf, root); !nativeUnsupported(err) {
+	r := newRun(ctx, c, name, kindBcast)
+	if nat := r.native(alg); nat != nil {
+		if err, ok := r.callNative(nil, buf, func(_, buf []byte) error { return nat.Bcast(buf, root) }); ok {
 			return err
 		}
 	}
+	r.begin()
 	if alg == algAuto {
 		alg = chooseBcast(r.size, len(buf))
 	}
@@ -42,7 +52,7 @@ func bcast(c *comm.Comm, name string, buf []byte, root int, alg algorithm) error
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Bcast", alg)
 	}
-	return r.err
+	return r.end()
 }
 
 // chooseBcast picks the algorithm for p ranks and a message of bytes bytes.

@@ -59,7 +59,7 @@ func BenchmarkAllreduce(b *testing.B) {
 			for _, size := range benchSizes {
 				benchCollective(b, alg.String(), p, size, func(c *comm.Comm, n int) func() error {
 					send, recv := make([]float64, n), make([]float64, n)
-					return func() error { return allreduce(c, "Allreduce", send, recv, Sum, alg) }
+					return func() error { return allreduce(bg, c, "Allreduce", send, recv, Sum, alg) }
 				})
 			}
 		}
@@ -71,7 +71,7 @@ func BenchmarkBcast(b *testing.B) {
 		for _, cfg := range []struct{ p, size int }{{4, 1 << 10}, {4, 8 << 10}, {4, 32 << 10}, {4, 128 << 10}, {4, 512 << 10}, {4, 2 << 20}, {8, 128 << 10}, {8, 512 << 10}, {8, 2 << 20}} {
 			benchCollective(b, alg.String(), cfg.p, cfg.size, func(c *comm.Comm, n int) func() error {
 				buf := make([]byte, n*8)
-				return func() error { return bcast(c, "Bcast", buf, 0, alg) }
+				return func() error { return bcast(bg, c, "Bcast", buf, 0, alg) }
 			})
 		}
 	}
@@ -82,7 +82,7 @@ func BenchmarkReduce(b *testing.B) {
 		for _, size := range benchSizes {
 			benchCollective(b, alg.String(), 4, size, func(c *comm.Comm, n int) func() error {
 				send, recv := make([]float64, n), make([]float64, n)
-				return func() error { return reduce(c, "Reduce", send, recv, Sum, 0, alg) }
+				return func() error { return reduce(bg, c, "Reduce", send, recv, Sum, 0, alg) }
 			})
 		}
 	}
@@ -93,7 +93,7 @@ func BenchmarkAllgather(b *testing.B) {
 		for _, cfg := range []struct{ p, size int }{{4, 128}, {8, 128}, {8, 1 << 10}, {8, 4 << 10}, {8, 16 << 10}, {4, 1 << 10}, {4, 8 << 10}, {4, 32 << 10}, {4, 128 << 10}, {4, 512 << 10}} {
 			benchCollective(b, alg.String(), cfg.p, cfg.size, func(c *comm.Comm, n int) func() error {
 				send, recv := make([]byte, n*8), make([]byte, c.Size()*n*8)
-				return func() error { return allgather(c, "Allgather", send, recv, 1, alg) }
+				return func() error { return allgather(bg, c, "Allgather", send, recv, 1, alg) }
 			})
 		}
 	}

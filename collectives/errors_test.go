@@ -61,7 +61,7 @@ func TestInvalidRoot(t *testing.T) {
 			return Gather(c, make([]int, 3), make([]int, 12), root)
 		})
 		expectAll(t, "Scatterv "+label, 4, comm.ErrInvalidRoot, func(c *comm.Comm) error {
-			return Scatterv(c, make([]int, 4), []int{1, 1, 1, 1}, nil, make([]int, 1), root)
+			return Scatterv(c, Packed(make([]int, 4), []int{1, 1, 1, 1}), make([]int, 1), root)
 		})
 		expectAll(t, "GatherValue "+label, 4, comm.ErrInvalidRoot, func(c *comm.Comm) error {
 			_, err := GatherValue(c, "x", root)
@@ -82,10 +82,10 @@ func TestLocalSizeErrors(t *testing.T) {
 		return Alltoall(c, make([]int32, 7), make([]int32, 7))
 	})
 	expectAll(t, "Allgatherv negative count", 3, comm.ErrInvalidArgument, func(c *comm.Comm) error {
-		return Allgatherv(c, make([]int32, 2), make([]int32, 4), []int{2, -1, 3}, nil)
+		return Allgatherv(c, make([]int32, 2), Packed(make([]int32, 4), []int{2, -1, 3}))
 	})
 	expectAll(t, "ReduceScatter counts too few", 3, comm.ErrSizeMismatch, func(c *comm.Comm) error {
-		return ReduceScatter(c, make([]int32, 4), make([]int32, 2), []int{2, 2}, Sum)
+		return ReduceScatter(c, Packed(make([]int32, 4), []int{2, 2}), make([]int32, 2), Sum)
 	})
 	expectAll(t, "nil Op", 2, comm.ErrInvalidArgument, func(c *comm.Comm) error {
 		return Allreduce[int](c, make([]int, 2), make([]int, 2), nil)
@@ -114,10 +114,10 @@ func TestLocalSizeErrors(t *testing.T) {
 		if c.Rank() == 0 {
 			send = make([]float64, 10)
 		}
-		return Scatterv(c, send, []int{1, 1, 1, 10}, nil, make([]float64, 1), 0)
+		return Scatterv(c, Packed(send, []int{1, 1, 1, 10}), make([]float64, 1), 0)
 	})
 	expectSome(t, "Gatherv root's displacement past the end", 4, 0, comm.ErrSizeMismatch, func(c *comm.Comm) error {
-		return Gatherv(c, make([]float64, 2), make([]float64, 8), []int{2, 2, 2, 2}, []int{0, 2, 4, 7}, 0)
+		return Gatherv(c, make([]float64, 2), Blocks[float64]{Buf: make([]float64, 8), Counts: []int{2, 2, 2, 2}, Displs: []int{0, 2, 4, 7}}, 0)
 	})
 }
 
@@ -131,7 +131,7 @@ func TestCountsDifferBetweenRanks(t *testing.T) {
 				if c.Rank() == 3 {
 					m++
 				}
-				return allreduce(c, "Allreduce", make([]float64, m), make([]float64, m), Sum, alg)
+				return allreduce(bg, c, "Allreduce", make([]float64, m), make([]float64, m), Sum, alg)
 			})
 		}
 		for _, alg := range []algorithm{algBinomial, algScatterAllgather} {
@@ -142,7 +142,7 @@ func TestCountsDifferBetweenRanks(t *testing.T) {
 				if c.Rank() == 3 {
 					m++
 				}
-				errs[c.Rank()] = bcast(c, "Bcast", make([]byte, m), 0, alg)
+				errs[c.Rank()] = bcast(bg, c, "Bcast", make([]byte, m), 0, alg)
 				return nil
 			}); err != nil {
 				t.Fatalf("%s: %v", label, err)

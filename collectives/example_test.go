@@ -1,7 +1,10 @@
 package collectives_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gompi/gompi/collectives"
 	"github.com/gompi/gompi/comm"
@@ -28,12 +31,12 @@ func ExampleAllreduce() {
 }
 
 // MinLoc finds the smallest value and the rank that holds it.
-func ExampleAllreduceLoc() {
+func ExampleMinLoc() {
 	err := inproc.Run(3, func(c *comm.Comm) error {
 		temps := []float64{21.5, 19.0, 23.25}
 		send := []collectives.Pair[float64]{{Value: temps[c.Rank()], Index: c.Rank()}}
 		recv := make([]collectives.Pair[float64], 1)
-		if err := collectives.AllreduceLoc(c, send, recv, collectives.MinLoc); err != nil {
+		if err := collectives.Allreduce(c, send, recv, collectives.MinLoc); err != nil {
 			return err
 		}
 		if c.Rank() == 0 {
@@ -113,4 +116,56 @@ func ExampleAlgorithm() {
 	// Output:
 	// Allreduce of 1 float64 on 4 ranks: recursive-doubling
 	// Allreduce of 1048576 float64 on 4 ranks: ring
+}
+
+// AllreduceValue combines Go values in rank order with a function of one's own, here the
+// product of 2×2 matrices, which is not commutative: M₀·M₁·M₂.
+func ExampleAllreduceValue() {
+	type matrix struct{ A, B, C, D int }
+	mul := func(x, y matrix) matrix {
+		return matrix{x.A*y.A + x.B*y.C, x.A*y.B + x.B*y.D, x.C*y.A + x.D*y.C, x.C*y.B + x.D*y.D}
+	}
+	err := inproc.Run(3, func(c *comm.Comm) error {
+		mine := matrix{1, c.Rank() + 1, 0, 1} // [[1, r+1], [0, 1]]
+		if c.Rank() == 1 {
+			mine = matrix{0, 1, 1, 0} // a swap: the order shows
+		}
+		prod, err := collectives.AllreduceValue(c, mine, mul)
+		if c.Rank() == 2 {
+			fmt.Printf("%+v\n", prod)
+		}
+		return err
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output: {A:1 B:4 C:1 D:3}
+}
+
+// BarrierContext gives up when its context ends: here rank 1 stays away until rank 0 has
+// returned, and rank 0 gets an error wrapping context.DeadlineExceeded after 50 ms instead of
+// waiting for ever. (The barrier runs on a Dup: afterwards its collectives are broken on rank
+// 0, see "After a failed collective".)
+func ExampleBarrierContext() {
+	gaveUp := make(chan struct{})
+	err := inproc.Run(2, func(world *comm.Comm) error {
+		c, err := world.Dup()
+		if err != nil {
+			return err
+		}
+		if c.Rank() == 1 {
+			<-gaveUp // stays away
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		err = collectives.BarrierContext(ctx, c)
+		close(gaveUp)
+		fmt.Println(errors.Is(err, context.DeadlineExceeded))
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output: true
 }

@@ -1,24 +1,33 @@
 package collectives
 
-import "github.com/gompi/gompi/comm"
+import (
+	"context"
 
-// Gatherv collects send from every rank into recv on rank root, rank i's elements at
-// recv[displs[i]:displs[i]+counts[i]] (MPI_Gatherv, MPI 4.1 §6.5). recv, counts and displs matter
-// only at the root, where counts[i] must equal rank i's len(send); a nil displs packs the blocks
-// in rank order. A rank whose len(send) differs from the root's counts entry makes the root (and
-// that rank, when the root can tell it) fail with comm.ErrSizeMismatch.
-func Gatherv[T comm.Elem](c *comm.Comm, send, recv []T, counts, displs []int, root int) error {
-	return gatherv(c, "Gatherv", asBytes(send), asBytes(recv), counts, displs, sizeOf[T](), root)
+	"github.com/gompi/gompi/comm"
+)
+
+// Gatherv collects send from every rank into recv on rank root: rank i's elements land in block
+// i of recv (MPI_Gatherv, MPI 4.1 §6.5). recv matters only at the root (elsewhere pass the zero
+// Blocks), where recv.Counts[i] must equal rank i's len(send). A rank whose len(send) differs
+// from the root's count makes the root (and that rank, when the root can tell it) fail with
+// comm.ErrSizeMismatch.
+func Gatherv[T comm.Elem](c *comm.Comm, send []T, recv Blocks[T], root int) error {
+	return GathervContext(context.Background(), c, send, recv, root)
 }
 
-func gatherv(c *comm.Comm, name string, send, recv []byte, counts, displs []int, esize, root int) error {
-	if err := checkComm(c, name); err != nil {
+// GathervContext is Gatherv bounded by ctx (see "Contexts" in the package documentation).
+func GathervContext[T comm.Elem](ctx context.Context, c *comm.Comm, send []T, recv Blocks[T], root int) error {
+	return gatherv(ctx, c, "Gatherv", asBytes(send), asBytes(recv.Buf), recv.Counts, recv.Displs, sizeOf[T](), root, algAuto)
+}
+
+func gatherv(ctx context.Context, c *comm.Comm, name string, send, recv []byte, counts, displs []int, esize, root int, alg algorithm) error {
+	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}
 	if err := checkRoot(c, name, root); err != nil {
 		return err
 	}
-	r := newRun(c, name, kindGatherv)
+	r := newRun(ctx, c, name, kindGatherv)
 	var bc, bd []int
 	if r.rank == root {
 		var err error
@@ -28,11 +37,12 @@ func gatherv(c *comm.Comm, name string, send, recv []byte, counts, displs []int,
 		}
 		r.fail(err)
 	}
-	if nat := r.native(c, algAuto); nat != nil {
-		if err := nat.Gatherv(send, recv, bc, bd, root); !nativeUnsupported(err) {
+	if nat := r.native(alg); nat != nil {
+		if err, ok := r.callNative(send, recv, func(send, recv []byte) error { return nat.Gatherv(send, recv, bc, bd, root) }); ok {
 			return err
 		}
 	}
+	r.begin()
 	gathervLinear(r, send, recv, bc, bd, root)
-	return r.err
+	return r.end()
 }

@@ -1,6 +1,7 @@
 package collectives
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"testing"
@@ -145,3 +146,6 @@ func roots(p int) []int {
 	}
 	return []int{0, p / 2, p - 1}
 }
+
+// bg is the context of test calls to the unexported collectives.
+var bg = context.Background()

@@ -1,7 +1,5 @@
 package collectives
 
-import "github.com/gompi/gompi/comm"
-
 // Pair is a value with an index, the element type of MinLoc and MaxLoc (MPI's MPI_DOUBLE_INT and
 // friends). Index is usually a rank or a position; ties in Value keep the smaller Index.
 type Pair[T Real] struct {
@@ -10,9 +8,10 @@ type Pair[T Real] struct {
 }
 
 // MinLoc keeps the pair with the smaller value, and of equal values the smaller index
-// (MPI_MINLOC, MPI 4.1 §6.9.4). Use it with ReduceLoc and AllreduceLoc.
-func MinLoc[T Real]() opDef[Pair[T]] {
-	return opDef[Pair[T]]{name: "MinLoc", commutative: true, combine: func(inout, in []Pair[T]) {
+// (MPI_MINLOC, MPI 4.1 §6.9.4), with Reduce, Allreduce or Scan on vectors of pairs: for
+// example, the global minimum of a value and the rank that holds it.
+func MinLoc[T Real]() Reduction[Pair[T]] {
+	return Reduction[Pair[T]]{name: "MinLoc", commutative: true, combine: func(inout, in []Pair[T]) {
 		in = in[:len(inout)]
 		for i := range inout {
 			if in[i].Value < inout[i].Value || in[i].Value == inout[i].Value && in[i].Index < inout[i].Index {
@@ -23,9 +22,9 @@ func MinLoc[T Real]() opDef[Pair[T]] {
 }
 
 // MaxLoc keeps the pair with the larger value, and of equal values the smaller index
-// (MPI_MAXLOC, MPI 4.1 §6.9.4). Use it with ReduceLoc and AllreduceLoc.
-func MaxLoc[T Real]() opDef[Pair[T]] {
-	return opDef[Pair[T]]{name: "MaxLoc", commutative: true, combine: func(inout, in []Pair[T]) {
+// (MPI_MAXLOC, MPI 4.1 §6.9.4), with Reduce, Allreduce or Scan on vectors of pairs.
+func MaxLoc[T Real]() Reduction[Pair[T]] {
+	return Reduction[Pair[T]]{name: "MaxLoc", commutative: true, combine: func(inout, in []Pair[T]) {
 		in = in[:len(inout)]
 		for i := range inout {
 			if in[i].Value > inout[i].Value || in[i].Value == inout[i].Value && in[i].Index < inout[i].Index {
@@ -33,15 +32,4 @@ func MaxLoc[T Real]() opDef[Pair[T]] {
 			}
 		}
 	}}
-}
-
-// ReduceLoc is Reduce for vectors of pairs, with MinLoc, MaxLoc or a user operation on pairs.
-func ReduceLoc[T Real](c *comm.Comm, send, recv []Pair[T], op Op[Pair[T]], root int) error {
-	return reduce(c, "ReduceLoc", send, recv, op, root, algAuto)
-}
-
-// AllreduceLoc is Allreduce for vectors of pairs, with MinLoc, MaxLoc or a user operation on
-// pairs: for example, the global minimum of a value and the rank that holds it.
-func AllreduceLoc[T Real](c *comm.Comm, send, recv []Pair[T], op Op[Pair[T]]) error {
-	return allreduce(c, "AllreduceLoc", send, recv, op, algAuto)
 }

@@ -34,7 +34,7 @@ func TestBcast(t *testing.T) {
 						if c.Rank() == root {
 							buf = bvec(root, n)
 						}
-						if err := bcast(c, "Bcast", asBytes(buf), root, alg); err != nil {
+						if err := bcast(bg, c, "Bcast", asBytes(buf), root, alg); err != nil {
 							return err
 						}
 						return compare(label, c.Rank(), buf, n, func(i int) float64 { return bval(root, i) }, eqExact)
@@ -93,7 +93,7 @@ func TestGatherScatter(t *testing.T) {
 					if c.Rank() == root {
 						recv = make([]float64, total)
 					}
-					if err := Gatherv(c, bvec(c.Rank(), cnt(c.Rank())), recv, cnts, displs, root); err != nil {
+					if err := Gatherv(c, bvec(c.Rank(), cnt(c.Rank())), Blocks[float64]{Buf: recv, Counts: cnts, Displs: displs}, root); err != nil {
 						return err
 					}
 					if c.Rank() != root {
@@ -113,7 +113,7 @@ func TestGatherScatter(t *testing.T) {
 						send = bvec(9, total)
 					}
 					recv := make([]float64, cnt(c.Rank()))
-					if err := Scatterv(c, send, cnts, displs, recv, root); err != nil {
+					if err := Scatterv(c, Blocks[float64]{Buf: send, Counts: cnts, Displs: displs}, recv, root); err != nil {
 						return err
 					}
 					return compare(label, c.Rank(), recv, cnts[c.Rank()], func(j int) float64 { return bval(9, displs[c.Rank()]+j) }, eqExact)
@@ -130,7 +130,7 @@ func TestAllgather(t *testing.T) {
 				label := fmt.Sprintf("Allgather %v p=%d n=%d", alg, p, n)
 				runRanks(t, label, p, func(c *comm.Comm) error {
 					recv := make([]float64, p*n)
-					if err := allgather(c, "Allgather", asBytes(bvec(c.Rank(), n)), asBytes(recv), 8, alg); err != nil {
+					if err := allgather(bg, c, "Allgather", asBytes(bvec(c.Rank(), n)), asBytes(recv), 8, alg); err != nil {
 						return err
 					}
 					return compare(label, c.Rank(), recv, p*n, func(i int) float64 { return bval(i/max(n, 1), i%max(n, 1)) }, eqExact)
@@ -149,7 +149,7 @@ func TestAllgather(t *testing.T) {
 			label := fmt.Sprintf("Allgatherv ring p=%d n=%d", p, n)
 			runRanks(t, label, p, func(c *comm.Comm) error {
 				recv := make([]float64, total)
-				if err := Allgatherv(c, bvec(c.Rank(), cnts[c.Rank()]), recv, cnts, nil); err != nil {
+				if err := Allgatherv(c, bvec(c.Rank(), cnts[c.Rank()]), Packed(recv, cnts)); err != nil {
 					return err
 				}
 				off := 0
@@ -203,7 +203,7 @@ func TestAlltoall(t *testing.T) {
 					off += sc[j]
 				}
 				recv := make([]float64, rTotal)
-				if err := Alltoallv(c, send, sc, nil, recv, rc, nil); err != nil {
+				if err := Alltoallv(c, Packed(send, sc), Packed(recv, rc)); err != nil {
 					return err
 				}
 				off = 0

@@ -21,20 +21,22 @@ type Real interface {
 
 // Op is a reduction operation on elements of type T.
 //
-// The predefined operations (Sum, Prod, Min, Max, LAnd, LOr, LXor, BAnd, BOr, BXor) are generic
-// functions of this type: pass them without type arguments, as in
-// Allreduce(c, send, recv, collectives.Sum), and Go infers T from the buffers. NewOp makes a user
-// operation. An Op is a description, not something to call: the reductions call it once per call
-// to learn how to combine.
+// The predefined operations (Sum, Prod, Min, Max, LAnd, LOr, LXor, BAnd, BOr, BXor, and MinLoc
+// and MaxLoc on Pair elements) are generic functions of this type: pass them without type
+// arguments, as in Allreduce(c, send, recv, collectives.Sum), and Go infers T from the buffers.
+// NewOp makes a user operation. An Op is a description, not something to call: the reductions
+// call it once per call to learn how to combine.
 //
 // Every Op is associative (up to floating-point rounding). Commutative ones may combine in any
 // order, which lets the large-message algorithms split the work; non-commutative ones combine in
 // rank order. Ops are safe for concurrent use.
-type Op[T any] func() opDef[T]
+type Op[T any] func() Reduction[T]
 
-// opDef is what an Op describes: how to combine two vectors, whether the order matters, and for
-// predefined operations the code a native backend knows them by.
-type opDef[T any] struct {
+// Reduction is what an Op describes: how to combine two vectors of T, whether the order of the
+// operands matters, and for the predefined operations the name a native backend (OpenMPI)
+// knows them by. Its fields are unexported; programs get one only through an Op (a predefined
+// one, or NewOp) and never need to name it.
+type Reduction[T any] struct {
 	name        string
 	combine     func(inout, in []T) // inout[i] = inout[i] ⊕ in[i]
 	commutative bool
@@ -47,21 +49,27 @@ type opDef[T any] struct {
 // (the left operand) and in that of higher ranks; note that MPI's C user functions take the left
 // operand in their first argument and write the second, the other way round. f is called on
 // slices of equal length, possibly sub-slices of the caller's buffers (the large-message
-// algorithms split vectors), possibly from several goroutines at once, and must not keep them.
-// commutative says whether f's operands may be swapped; if false, the reductions combine in rank
-// order and use only order-preserving algorithms.
+// algorithms split vectors into blocks of whole elements: an element is never split), possibly
+// from several goroutines at once, and must not keep them. commutative says whether f's
+// operands may be swapped; if false, the reductions combine in rank order and use only
+// order-preserving algorithms.
+//
+// T may be any fixed-size type without pointers, not only a number: an array or a struct of
+// numbers is reduced as one element, so a vector of 2×2 matrices ([4]float64) is reduced with a
+// matrix product as f, without flattening. The reductions check T when called and refuse types
+// that hold pointers (their buffers move as raw memory).
 func NewOp[T any](f func(inout, in []T), commutative bool) Op[T] {
-	return func() opDef[T] {
-		return opDef[T]{name: "user op", combine: f, commutative: commutative}
+	return func() Reduction[T] {
+		return Reduction[T]{name: "user op", combine: f, commutative: commutative}
 	}
 }
 
-func predefined[T any](name string, code backend.Op, f func(inout, in []T)) opDef[T] {
-	return opDef[T]{name: name, combine: f, commutative: true, native: code, predefined: true}
+func predefined[T any](name string, code backend.Op, f func(inout, in []T)) Reduction[T] {
+	return Reduction[T]{name: name, combine: f, commutative: true, native: code, predefined: true}
 }
 
 // Sum adds (MPI_SUM). It accepts every element type, complex included.
-func Sum[T comm.Elem]() opDef[T] {
+func Sum[T comm.Elem]() Reduction[T] {
 	return predefined("Sum", backend.OpSum, func(inout, in []T) {
 		in = in[:len(inout)]
 		i := 0
@@ -85,7 +93,7 @@ func Sum[T comm.Elem]() opDef[T] {
 }
 
 // Prod multiplies (MPI_PROD). It accepts every element type, complex included.
-func Prod[T comm.Elem]() opDef[T] {
+func Prod[T comm.Elem]() Reduction[T] {
 	return predefined("Prod", backend.OpProd, func(inout, in []T) {
 		in = in[:len(inout)]
 		i := 0
@@ -107,7 +115,7 @@ func Prod[T comm.Elem]() opDef[T] {
 }
 
 // Min keeps the smaller element (MPI_MIN). For floats it follows Go's builtin min: a NaN wins.
-func Min[T Real]() opDef[T] {
+func Min[T Real]() Reduction[T] {
 	return predefined("Min", backend.OpMin, func(inout, in []T) {
 		in = in[:len(inout)]
 		i := 0
@@ -125,7 +133,7 @@ func Min[T Real]() opDef[T] {
 }
 
 // Max keeps the larger element (MPI_MAX). For floats it follows Go's builtin max: a NaN wins.
-func Max[T Real]() opDef[T] {
+func Max[T Real]() Reduction[T] {
 	return predefined("Max", backend.OpMax, func(inout, in []T) {
 		in = in[:len(inout)]
 		i := 0
@@ -150,7 +158,7 @@ func truth[T Integer](b bool) T {
 }
 
 // LAnd is logical and (MPI_LAND): the result is 1 if both elements are non-zero, else 0.
-func LAnd[T Integer]() opDef[T] {
+func LAnd[T Integer]() Reduction[T] {
 	return predefined("LAnd", backend.OpLAnd, func(inout, in []T) {
 		in = in[:len(inout)]
 		for i := range inout {
@@ -160,7 +168,7 @@ func LAnd[T Integer]() opDef[T] {
 }
 
 // LOr is logical or (MPI_LOR): the result is 1 if either element is non-zero, else 0.
-func LOr[T Integer]() opDef[T] {
+func LOr[T Integer]() Reduction[T] {
 	return predefined("LOr", backend.OpLOr, func(inout, in []T) {
 		in = in[:len(inout)]
 		for i := range inout {
@@ -170,7 +178,7 @@ func LOr[T Integer]() opDef[T] {
 }
 
 // LXor is logical exclusive or (MPI_LXOR): the result is 1 if exactly one element is non-zero.
-func LXor[T Integer]() opDef[T] {
+func LXor[T Integer]() Reduction[T] {
 	return predefined("LXor", backend.OpLXor, func(inout, in []T) {
 		in = in[:len(inout)]
 		for i := range inout {
@@ -180,7 +188,7 @@ func LXor[T Integer]() opDef[T] {
 }
 
 // BAnd is bitwise and (MPI_BAND).
-func BAnd[T Integer]() opDef[T] {
+func BAnd[T Integer]() Reduction[T] {
 	return predefined("BAnd", backend.OpBAnd, func(inout, in []T) {
 		in = in[:len(inout)]
 		for i := range inout {
@@ -190,7 +198,7 @@ func BAnd[T Integer]() opDef[T] {
 }
 
 // BOr is bitwise or (MPI_BOR).
-func BOr[T Integer]() opDef[T] {
+func BOr[T Integer]() Reduction[T] {
 	return predefined("BOr", backend.OpBOr, func(inout, in []T) {
 		in = in[:len(inout)]
 		for i := range inout {
@@ -200,7 +208,7 @@ func BOr[T Integer]() opDef[T] {
 }
 
 // BXor is bitwise exclusive or (MPI_BXOR).
-func BXor[T Integer]() opDef[T] {
+func BXor[T Integer]() Reduction[T] {
 	return predefined("BXor", backend.OpBXor, func(inout, in []T) {
 		in = in[:len(inout)]
 		for i := range inout {
@@ -209,14 +217,20 @@ func BXor[T Integer]() opDef[T] {
 	})
 }
 
-// resolve calls op and checks that it describes something usable.
-func resolve[T any](name string, rank int, op Op[T]) (opDef[T], error) {
+// resolve calls op and checks that it describes something usable, on elements that may move
+// as raw memory. Every rank finds the same errors here, so they are returned before any
+// message moves.
+func resolve[T any](name string, rank int, op Op[T]) (Reduction[T], error) {
+	if !pointerFree[T]() {
+		return Reduction[T]{}, argError(name, rank, comm.ErrInvalidArgument,
+			"element type %v holds pointers, and reduction buffers move as raw memory (reduce such values with AllreduceValue or ReduceValue)", reflect.TypeFor[T]())
+	}
 	if op == nil {
-		return opDef[T]{}, argError(name, rank, comm.ErrInvalidArgument, "nil Op")
+		return Reduction[T]{}, argError(name, rank, comm.ErrInvalidArgument, "nil Op")
 	}
 	d := op()
 	if d.combine == nil {
-		return opDef[T]{}, argError(name, rank, comm.ErrInvalidArgument, "Op has no combining function (use NewOp)")
+		return Reduction[T]{}, argError(name, rank, comm.ErrInvalidArgument, "Op has no combining function (use NewOp)")
 	}
 	return d, nil
 }

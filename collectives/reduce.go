@@ -1,6 +1,7 @@
 package collectives
 
 import (
+	"context"
 	"math"
 
 	"github.com/gompi/gompi/comm"
@@ -15,13 +16,19 @@ const reduceLargeBytes = math.MaxInt
 // Reduce combines send from every rank with op and leaves the result in recv on rank root
 // (MPI_Reduce, MPI 4.1 §6.9.1): recv = send₀ ⊕ send₁ ⊕ … ⊕ sendₚ₋₁, element by element. Every
 // rank passes send of the same length; recv matters only at the root, where its length must
-// equal len(send) (elsewhere it may be nil). send and recv may be the same slice.
-func Reduce[T comm.Elem](c *comm.Comm, send, recv []T, op Op[T], root int) error {
-	return reduce(c, "Reduce", send, recv, op, root, algAuto)
+// equal len(send) (elsewhere it may be nil). send and recv may be the same slice. Element types
+// and operations are as for Allreduce.
+func Reduce[T any](c *comm.Comm, send, recv []T, op Op[T], root int) error {
+	return ReduceContext(context.Background(), c, send, recv, op, root)
 }
 
-func reduce[T any](c *comm.Comm, name string, send, recv []T, op Op[T], root int, alg algorithm) error {
-	if err := checkComm(c, name); err != nil {
+// ReduceContext is Reduce bounded by ctx (see "Contexts" in the package documentation).
+func ReduceContext[T any](ctx context.Context, c *comm.Comm, send, recv []T, op Op[T], root int) error {
+	return reduce(ctx, c, "Reduce", send, recv, op, root, algAuto)
+}
+
+func reduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv []T, op Op[T], root int, alg algorithm) error {
+	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}
 	if err := checkRoot(c, name, root); err != nil {
@@ -31,7 +38,7 @@ func reduce[T any](c *comm.Comm, name string, send, recv []T, op Op[T], root int
 	if err != nil {
 		return err
 	}
-	r := newRun(c, name, kindReduce)
+	r := newRun(ctx, c, name, kindReduce)
 	n := len(send)
 	if r.rank == root && len(recv) != n {
 		// Take part with a scratch result, so that no other rank waits forever, then report.
@@ -39,14 +46,17 @@ func reduce[T any](c *comm.Comm, name string, send, recv []T, op Op[T], root int
 		recv = make([]T, n)
 	}
 	if d.predefined {
-		if nat := r.native(c, alg); nat != nil {
+		if nat := r.native(alg); nat != nil {
 			if t, ok := nativeType[T](); ok {
-				if err := nat.Reduce(asBytes(send), asBytes(recv), t, d.native, root); !nativeUnsupported(err) {
+				if err, ok := r.callNative(asBytes(send), asBytes(recv), func(send, recv []byte) error {
+					return nat.Reduce(send, recv, t, d.native, root)
+				}); ok {
 					return err
 				}
 			}
 		}
 	}
+	r.begin()
 	if alg == algAuto {
 		alg = chooseReduce(r.size, n, n*sizeOf[T](), d.commutative)
 	}
@@ -61,7 +71,7 @@ func reduce[T any](c *comm.Comm, name string, send, recv []T, op Op[T], root int
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Reduce", alg)
 	}
-	return r.err
+	return r.end()
 }
 
 // chooseReduce picks the algorithm for p ranks and a vector of n elements and bytes bytes.

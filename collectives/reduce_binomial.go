@@ -11,7 +11,7 @@ package collectives
 // root ≠ 0). Chosen for non-commutative ops, and for commutative ones below reduceLargeBytes.
 // Any p, any n.
 // Reference: Thakur, Rabenseifner & Gropp, IJHPCA 2005, §4.
-func reduceBinomial[T any](r *run, send, recv []T, d opDef[T], root int) {
+func reduceBinomial[T any](r *run, send, recv []T, d Reduction[T], root int) {
 	p, n := r.size, len(send)
 	treeRoot := root
 	if !d.commutative {
@@ -19,7 +19,9 @@ func reduceBinomial[T any](r *run, send, recv []T, d opDef[T], root int) {
 	}
 	v := (r.rank - treeRoot + p) % p
 	acc := recv
-	if r.rank != treeRoot {
+	if r.rank != root {
+		// Not the root: recv may be nil (it matters only at the root), even on the tree's
+		// root, rank 0, when a non-commutative op is reduced there and forwarded.
 		acc = make([]T, n)
 	}
 	copy(acc, send)

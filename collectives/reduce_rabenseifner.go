@@ -12,7 +12,7 @@ package collectives
 // see docs/collectives.md). Any p, any n.
 // Commutative ops only.
 // Reference: Rabenseifner, ICCS 2004; Thakur, Rabenseifner & Gropp, IJHPCA 2005, §4.3.
-func reduceRabenseifner[T any](r *run, send, recv []T, d opDef[T], root int) {
+func reduceRabenseifner[T any](r *run, send, recv []T, d Reduction[T], root int) {
 	p, n := r.size, len(send)
 	if p == 1 {
 		copy(recv, send)

@@ -18,7 +18,7 @@ func TestAllreduce(t *testing.T) {
 				label := fmt.Sprintf("Allreduce %v p=%d n=%d Sum", alg, p, n)
 				runRanks(t, label, p, func(c *comm.Comm) error {
 					recv := make([]float64, n)
-					if err := allreduce(c, "Allreduce", fvec(c.Rank(), n), recv, Sum, alg); err != nil {
+					if err := allreduce(bg, c, "Allreduce", fvec(c.Rank(), n), recv, Sum, alg); err != nil {
 						return err
 					}
 					return compare(label, c.Rank(), recv, n, func(i int) float64 { return fsum(0, p, i) }, feq)
@@ -33,7 +33,7 @@ func TestAllreduce(t *testing.T) {
 						send[i] = int32((c.Rank()*7 + i) % 10)
 					}
 					recv := make([]int32, n)
-					if err := allreduce(c, "Allreduce", send, recv, Max, alg); err != nil {
+					if err := allreduce(bg, c, "Allreduce", send, recv, Max, alg); err != nil {
 						return err
 					}
 					return compare(label, c.Rank(), recv, n, func(i int) int32 {
@@ -50,7 +50,7 @@ func TestAllreduce(t *testing.T) {
 				label = fmt.Sprintf("Allreduce %v p=%d n=%d matrix product", alg, p, n)
 				runRanks(t, label, p, func(c *comm.Comm) error {
 					recv := make([]uint64, n)
-					if err := allreduce(c, "Allreduce", mvec(c.Rank(), n), recv, matOp, alg); err != nil {
+					if err := allreduce(bg, c, "Allreduce", mvec(c.Rank(), n), recv, matOp, alg); err != nil {
 						return err
 					}
 					return compare(label, c.Rank(), recv, n, func(i int) uint64 { return mprod(0, p, i) }, eqExact)
@@ -77,7 +77,7 @@ func TestAllreduceInPlaceAndAuto(t *testing.T) {
 
 func TestAllreduceNonCommutativeRejectsSplittingAlgorithms(t *testing.T) {
 	err := runRanksErr(3, func(c *comm.Comm) error {
-		return allreduce(c, "Allreduce", make([]uint64, 4), make([]uint64, 4), matOp, algRing)
+		return allreduce(bg, c, "Allreduce", make([]uint64, 4), make([]uint64, 4), matOp, algRing)
 	})
 	if err == nil {
 		t.Fatal("Allreduce ring with a non-commutative op: no error")
@@ -99,7 +99,7 @@ func TestReduce(t *testing.T) {
 						if c.Rank() == root {
 							recv = make([]float64, n)
 						}
-						if err := reduce(c, "Reduce", fvec(c.Rank(), n), recv, Sum, root, alg); err != nil {
+						if err := reduce(bg, c, "Reduce", fvec(c.Rank(), n), recv, Sum, root, alg); err != nil {
 							return err
 						}
 						if c.Rank() != root {
@@ -112,8 +112,11 @@ func TestReduce(t *testing.T) {
 					}
 					label = fmt.Sprintf("Reduce %v p=%d n=%d root=%d matrix product", alg, p, n, root)
 					runRanks(t, label, p, func(c *comm.Comm) error {
-						recv := make([]uint64, n)
-						if err := reduce(c, "Reduce", mvec(c.Rank(), n), recv, matOp, root, alg); err != nil {
+						var recv []uint64 // nil except at the root, rank 0 included
+						if c.Rank() == root {
+							recv = make([]uint64, n)
+						}
+						if err := reduce(bg, c, "Reduce", mvec(c.Rank(), n), recv, matOp, root, alg); err != nil {
 							return err
 						}
 						if c.Rank() != root {
@@ -141,7 +144,24 @@ func TestReduceScatter(t *testing.T) {
 				label := fmt.Sprintf("ReduceScatter %v p=%d n=%d Sum", alg, p, n)
 				runRanks(t, label, p, func(c *comm.Comm) error {
 					recv := make([]float64, cnt[c.Rank()])
-					if err := reduceScatter(c, "ReduceScatter", fvec(c.Rank(), n), recv, cnt, Sum, alg); err != nil {
+					if err := reduceScatter(bg, c, "ReduceScatter", Packed(fvec(c.Rank(), n), cnt), recv, Sum, alg); err != nil {
+						return err
+					}
+					return compare(label, c.Rank(), recv, cnt[c.Rank()], func(i int) float64 { return fsum(0, p, off(c.Rank())+i) }, feq)
+				})
+				// The same blocks placed in reverse rank order with a one-element gap after each.
+				label = fmt.Sprintf("ReduceScatter %v p=%d n=%d Sum, displaced blocks", alg, p, n)
+				runRanks(t, label, p, func(c *comm.Comm) error {
+					packed := fvec(c.Rank(), n)
+					send := Blocks[float64]{Buf: make([]float64, n+p), Counts: cnt, Displs: make([]int, p)}
+					at := 0
+					for i := p - 1; i >= 0; i-- {
+						send.Displs[i] = at
+						copy(send.Buf[at:], packed[off(i):off(i)+cnt[i]])
+						at += cnt[i] + 1
+					}
+					recv := make([]float64, cnt[c.Rank()])
+					if err := reduceScatter(bg, c, "ReduceScatter", send, recv, Sum, alg); err != nil {
 						return err
 					}
 					return compare(label, c.Rank(), recv, cnt[c.Rank()], func(i int) float64 { return fsum(0, p, off(c.Rank())+i) }, feq)
@@ -152,7 +172,7 @@ func TestReduceScatter(t *testing.T) {
 				label = fmt.Sprintf("ReduceScatter %v p=%d n=%d matrix product", alg, p, n)
 				runRanks(t, label, p, func(c *comm.Comm) error {
 					recv := make([]uint64, cnt[c.Rank()])
-					if err := reduceScatter(c, "ReduceScatter", mvec(c.Rank(), n), recv, cnt, matOp, alg); err != nil {
+					if err := reduceScatter(bg, c, "ReduceScatter", Packed(mvec(c.Rank(), n), cnt), recv, matOp, alg); err != nil {
 						return err
 					}
 					return compare(label, c.Rank(), recv, cnt[c.Rank()], func(i int) uint64 { return mprod(0, p, off(c.Rank())+i) }, eqExact)
@@ -166,7 +186,7 @@ func TestReduceScatter(t *testing.T) {
 		runRanks(t, label, p, func(c *comm.Comm) error {
 			cnt := []int{n / 4, n / 4, n / 4, n / 4}
 			recv := make([]float64, n/4)
-			if err := ReduceScatter(c, fvec(c.Rank(), n), recv, cnt, Sum); err != nil {
+			if err := ReduceScatter(c, Packed(fvec(c.Rank(), n), cnt), recv, Sum); err != nil {
 				return err
 			}
 			return compare(label, c.Rank(), recv, n/4, func(i int) float64 { return fsum(0, p, c.Rank()*n/4+i) }, feq)

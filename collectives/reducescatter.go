@@ -1,36 +1,59 @@
 package collectives
 
-import "github.com/gompi/gompi/comm"
+import (
+	"context"
 
-// ReduceScatter combines send from every rank with op, element by element, and scatters the
-// result: rank i gets elements [counts[0]+…+counts[i-1], +counts[i]) in recv
-// (MPI_Reduce_scatter, MPI 4.1 §6.10.1). Every rank passes the same counts (one per rank), send of
-// their sum and recv of counts[rank] elements.
-func ReduceScatter[T comm.Elem](c *comm.Comm, send, recv []T, counts []int, op Op[T]) error {
-	return reduceScatter(c, "ReduceScatter", send, recv, counts, op, algAuto)
+	"github.com/gompi/gompi/comm"
+)
+
+// ReduceScatter combines the blocks of send from every rank with op, element by element, and
+// scatters the result: rank i gets the reduction of every rank's block i in recv
+// (MPI_Reduce_scatter, MPI 4.1 §6.10.1). Every rank passes the same send.Counts (one per rank),
+// and recv of send.Counts[rank] elements; a rank's send.Displs, if not nil, place its blocks in
+// send.Buf (they are packed into a copy first). Element types and operations are as for
+// Allreduce.
+func ReduceScatter[T any](c *comm.Comm, send Blocks[T], recv []T, op Op[T]) error {
+	return ReduceScatterContext(context.Background(), c, send, recv, op)
 }
 
-func reduceScatter[T any](c *comm.Comm, name string, send, recv []T, counts []int, op Op[T], alg algorithm) error {
-	if err := checkComm(c, name); err != nil {
+// ReduceScatterContext is ReduceScatter bounded by ctx (see "Contexts" in the package
+// documentation).
+func ReduceScatterContext[T any](ctx context.Context, c *comm.Comm, send Blocks[T], recv []T, op Op[T]) error {
+	return reduceScatter(ctx, c, "ReduceScatter", send, recv, op, algAuto)
+}
+
+func reduceScatter[T any](ctx context.Context, c *comm.Comm, name string, sendBlocks Blocks[T], recv []T, op Op[T], alg algorithm) error {
+	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}
 	d, err := resolve(name, c.Rank(), op)
 	if err != nil {
 		return err
 	}
-	r := newRun(c, name, kindReduceScatter)
+	r := newRun(ctx, c, name, kindReduceScatter)
+	send, counts := sendBlocks.Buf, sendBlocks.Counts
 	esize := sizeOf[T]()
-	bc, bd, err := checkCounts(name, r.rank, r.size, counts, nil, len(send), esize, "send")
+	bc, bd, err := checkCounts(name, r.rank, r.size, counts, sendBlocks.Displs, len(send), esize, "send")
 	if err == nil {
 		total := 0
 		for _, n := range counts {
 			total += n
 		}
 		switch {
-		case total != len(send):
+		case sendBlocks.Displs == nil && total != len(send):
 			err = argError(name, r.rank, comm.ErrSizeMismatch, "send has %d elements, the counts add up to %d", len(send), total)
 		case counts[r.rank] != len(recv):
 			err = argError(name, r.rank, comm.ErrSizeMismatch, "recv has %d elements, counts[%d] = %d", len(recv), r.rank, counts[r.rank])
+		case sendBlocks.Displs != nil:
+			// The algorithms and MPI reduce a packed vector.
+			packed := make([]T, total)
+			off := 0
+			for i, n := range counts {
+				copy(packed[off:off+n], send[sendBlocks.Displs[i]:][:n])
+				off += n
+			}
+			send = packed
+			bc, bd, _ = checkCounts(name, r.rank, r.size, counts, nil, total, esize, "send")
 		}
 	}
 	if err != nil {
@@ -40,14 +63,18 @@ func reduceScatter[T any](c *comm.Comm, name string, send, recv []T, counts []in
 		bc, bd = uniform(r.size, 0)
 	}
 	if d.predefined {
-		if nat := r.native(c, alg); nat != nil {
+		if nat := r.native(alg); nat != nil {
 			if t, ok := nativeType[T](); ok {
-				if err := nat.ReduceScatter(asBytes(send), asBytes(recv), counts, t, d.native); !nativeUnsupported(err) {
+				counts := append([]int(nil), counts...) // the caller's, which a background call must not keep
+				if err, ok := r.callNative(asBytes(send), asBytes(recv), func(send, recv []byte) error {
+					return nat.ReduceScatter(send, recv, counts, t, d.native)
+				}); ok {
 					return err
 				}
 			}
 		}
 	}
+	r.begin()
 	if alg == algAuto {
 		alg = chooseReduceScatter(d.commutative)
 	}
@@ -62,7 +89,7 @@ func reduceScatter[T any](c *comm.Comm, name string, send, recv []T, counts []in
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for ReduceScatter", alg)
 	}
-	return r.err
+	return r.end()
 }
 
 // chooseReduceScatter picks the algorithm: the ring reorders blocks, so it needs a commutative op.

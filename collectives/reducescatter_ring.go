@@ -8,7 +8,7 @@ package collectives
 // Cost for p ranks and N bytes in all: (p-1) α + (p-1)/p N β + (p-1)/p N γ (for equal blocks).
 // Bandwidth-optimal. Chosen for commutative ops. Any p, any counts. Commutative ops only.
 // Reference: Patarasuk & Yuan, JPDC 2009; Thakur, Rabenseifner & Gropp, IJHPCA 2005, §4.2.
-func reduceScatterRing[T any](r *run, send, recv []T, counts []int, d opDef[T]) {
+func reduceScatterRing[T any](r *run, send, recv []T, counts []int, d Reduction[T]) {
 	p := r.size
 	if p == 1 {
 		copy(recv, send)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 	"unsafe"
 
 	"github.com/gompi/gompi/comm"
@@ -49,59 +50,191 @@ func (k kind) String() string {
 }
 
 // A message's tag on the collective context is kind<<tagShift | abort code. Data messages carry
-// abort code 0; an abort message has no payload and says which error made its sender give up.
+// abort code 0; an abort message has no payload and says which error made its sender give up
+// (errors.go).
 const tagShift = 4
 
-// abort codes, one per sentinel a receiver re-wraps.
-const (
-	abortOther = iota + 1
-	abortSizeMismatch
-	abortInvalidArgument
-	abortInvalidRoot
-	abortPeerFailed
-)
-
-var abortSentinels = map[int]error{
-	abortSizeMismatch:    comm.ErrSizeMismatch,
-	abortInvalidArgument: comm.ErrInvalidArgument,
-	abortInvalidRoot:     comm.ErrInvalidRoot,
-	abortPeerFailed:      comm.ErrPeerFailed, // a rank further along the schedule died
-}
-
-// errAborted is wrapped by errors about a peer that gave up for a reason other than the
-// argument errors and peer failures, which are passed on as their own sentinels.
-var errAborted = errors.New("peer abandoned the collective")
-
-// run is one rank's state during one collective call: the collective shadow of the
-// communicator, the operation's name for errors, and the first error seen.
+// run is one rank's state during one collective call: the caller's context, the collective
+// shadow of the communicator, the operation's name for errors, and the first error seen.
 //
-// After an error the rank keeps following the algorithm's schedule, so that no peer waits
-// forever for it, but it sends empty abort messages instead of data and discards what arrives.
-// Peers receiving an abort message fail in turn, and the abort spreads along the schedule. A
-// run is used by one goroutine.
+// After the first error (an argument, a peer's abort, a failed transfer) the rank keeps
+// following the algorithm's schedule, so that no peer waits forever for it: it sends an empty
+// abort message wherever it would have sent data (eager, with a context that cannot end) and
+// takes and drops whatever it would have received. Peers receiving an abort fail in turn, with
+// its cause, and the abort spreads along the schedule. Once the run's context has ended (or
+// when the communicator's collectives were broken before the call) the rank waits for nothing
+// more (quit): wherever it would receive, it posts a receive that drops what the peer sends and
+// that nobody waits for, so that it returns at once and a peer sending it a large message is
+// still not left blocked. At the end a failed run marks the communicator's collectives broken
+// on this rank and sends every other rank an abort (end), because messages of the failed
+// schedule may still be in flight. A run is used by one goroutine.
 type run struct {
-	ctx  context.Context
-	c    *comm.Comm
-	b    backend.Backend // c's collective shadow, see shadow
-	name string
-	kind kind
-	rank int
-	size int
-	err  error
+	ctx    context.Context
+	done   <-chan struct{} // ctx.Done(): nil when ctx cannot end
+	c      *comm.Comm
+	b      backend.Backend // c's collective shadow, see shadow
+	name   string
+	kind   kind
+	rank   int
+	size   int
+	err    error
+	quit   bool // failed and waits for nothing more: ctx ended, or broken
+	broken bool // c's collectives were broken on this rank before the call
 }
 
-func newRun(c *comm.Comm, name string, k kind) *run {
-	return &run{ctx: context.Background(), c: c, name: name, kind: k, rank: c.Rank(), size: c.Size()}
+func newRun(ctx context.Context, c *comm.Comm, name string, k kind) *run {
+	return &run{ctx: ctx, done: ctx.Done(), c: c, name: name, kind: k, rank: c.Rank(), size: c.Size()}
 }
 
-// shadow returns the collective context's backend, made on first use: on OpenMPI making it is
-// itself collective (MPI_Comm_dup), so a call that goes native must not make it, or a job shared
-// with C ranks, which never make that call, would hang.
+// shadow returns the collective context's backend, made on first use. On the Go engine it
+// exists with the communicator. On OpenMPI making it is itself collective (MPI_Comm_dup): a call
+// that goes native must not make it, or a job shared with C ranks, which never make that call,
+// would hang; it must come after the native collectives this rank still runs on c in the
+// background; and ctx cannot interrupt it. So there it is made as a native call (callNative):
+// queued after those, and ctx bounds the wait. If ctx ends first the run quits, and the aborts
+// it then sends and the discards it posts wait in a deferredShadow, sent by end once the dup is
+// done (when the other ranks have come to it too).
 func (r *run) shadow() backend.Backend {
-	if r.b == nil {
-		r.b = commlink.Shadow(r.c)
+	if r.b != nil {
+		return r.b
 	}
+	if commlink.Native(r.c) == nil {
+		r.b = commlink.Shadow(r.c)
+		return r.b
+	}
+	st := stateOf(r.c, true)
+	st.mu.Lock()
+	made := st.shadowMade
+	st.mu.Unlock()
+	if made {
+		r.b = commlink.Shadow(r.c)
+		return r.b
+	}
+	ready := make(chan backend.Backend, 1)
+	err, _ := r.callNative(nil, nil, func(_, _ []byte) error {
+		b := commlink.Shadow(r.c)
+		st.mu.Lock()
+		st.shadowMade = true
+		st.mu.Unlock()
+		ready <- b
+		return nil
+	})
+	if err != nil {
+		r.quit = true
+		r.fail(err)
+		r.b = &deferredShadow{ready: ready}
+		return r.b
+	}
+	r.b = <-ready
 	return r.b
+}
+
+// deferredShadow stands in for a shadow still being made when the run quit (see shadow). A run
+// that has quit only sends aborts and posts discards, with Send and Irecv; those are kept, and
+// flush makes them on the real shadow, in order, once it exists. No other method is called on
+// it (the embedded Backend is nil).
+type deferredShadow struct {
+	backend.Backend
+	ready <-chan backend.Backend
+	ops   []func(b backend.Backend)
+}
+
+func (d *deferredShadow) Send(ctx context.Context, buf []byte, dest, tag int) error {
+	d.ops = append(d.ops, func(b backend.Backend) { _ = b.Send(ctx, buf, dest, tag) })
+	return nil
+}
+
+func (d *deferredShadow) Irecv(buf []byte, src, tag int) (backend.Request, error) {
+	d.ops = append(d.ops, func(b backend.Backend) { _, _ = b.Irecv(buf, src, tag) })
+	return nil, nil
+}
+
+// flush makes the kept calls from a goroutine of its own once the shadow exists.
+func (d *deferredShadow) flush() {
+	go func() {
+		b := <-d.ready
+		for _, op := range d.ops {
+			op(b)
+		}
+	}()
+}
+
+// begin starts the walk of one of gompi's algorithms (after any native attempt): on a
+// communicator whose collectives are broken on this rank, or with a context already ended (or
+// ending while an OpenMPI shadow is made), the run fails at once, and the walk only sends
+// aborts and posts discards.
+func (r *run) begin() {
+	if cause := brokenCause(r.c); cause != nil {
+		r.broken, r.quit = true, true
+		r.fail(errorf(r.name, brokenError{cause}, "rank %d: an earlier collective on this communicator failed", r.rank))
+	}
+	if err := ctxEnded(r.ctx); err != nil {
+		r.quit = true
+		r.fail(r.ctxError(err))
+	}
+	// The shadow is reached here, before the walk, because on OpenMPI reaching it may end the
+	// run (see shadow): every step of the walk then sees the failure and only sends aborts and
+	// posts discards, which a deferredShadow keeps.
+	r.shadow()
+}
+
+// end finishes a walk and returns its error. After a failure it marks c's collectives broken
+// on this rank and revokes them: every other rank gets an abort, which fails the collective in
+// which it next waits for this rank (whether or not it saw this failure), so that no rank
+// waits forever for one that has stopped taking part. A failure on a rank whose own context has
+// ended by then is reported as that context's end (a peer whose deadline came first may have
+// aborted the collective a moment before this rank's came).
+func (r *run) end() error {
+	if d, ok := r.b.(*deferredShadow); ok {
+		defer d.flush()
+	}
+	if r.err == nil || r.broken {
+		return r.err
+	}
+	if cerr := ctxEnded(r.ctx); cerr != nil && !errors.Is(r.err, cerr) {
+		r.err = fmt.Errorf("collectives: %s on rank %d: context ended (%w) while the collective failed: %w", r.name, r.rank, cerr, r.err)
+	}
+	markBroken(r.c, r.err)
+	if r.size > 1 {
+		ctx := context.WithoutCancel(r.ctx)
+		tag := int(r.kind)<<tagShift | abortRevoked
+		for q := range r.size {
+			if q != r.rank {
+				_ = r.shadow().Send(ctx, nil, q, tag)
+			}
+		}
+	}
+	return r.err
+}
+
+// ctxEnded returns why ctx has ended, or nil: ctx.Err(), or context.DeadlineExceeded once the
+// deadline has passed even if ctx's timer has not fired yet.
+func ctxEnded(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// ctxError is the error of a run whose context ended with err.
+func (r *run) ctxError(err error) error {
+	return errorf(r.name, err, "rank %d: context ended before the collective finished", r.rank)
+}
+
+// checkCtx fails the run if its context has ended, so that it stops waiting.
+func (r *run) checkCtx() {
+	if r.done == nil || r.quit {
+		return
+	}
+	select {
+	case <-r.done:
+		r.quit = true
+		r.fail(r.ctxError(r.ctx.Err()))
+	default:
+	}
 }
 
 // fail records err unless an error is already recorded.
@@ -114,6 +247,11 @@ func (r *run) fail(err error) {
 // failf records an error wrapping sentinel, with a message naming the operation and this rank.
 func (r *run) failf(sentinel error, format string, args ...any) {
 	r.fail(argError(r.name, r.rank, sentinel, format, args...))
+}
+
+// wrap names the operation and the rank in an error from the backend.
+func (r *run) wrap(err error) error {
+	return fmt.Errorf("collectives: %s on rank %d: %w", r.name, r.rank, err)
 }
 
 // noPeer fills backend.Error's Peer for errors that concern the whole collective rather than one peer.
@@ -131,6 +269,10 @@ func errorf(name string, sentinel error, format string, args ...any) error {
 
 func (r *run) abortCode() int {
 	switch {
+	case errors.Is(r.err, ErrCollectiveAborted):
+		return abortRevoked
+	case isCtxErr(r.err), errors.Is(r.err, comm.ErrCanceled):
+		return abortCanceled
 	case errors.Is(r.err, comm.ErrSizeMismatch):
 		return abortSizeMismatch
 	case errors.Is(r.err, comm.ErrInvalidArgument):
@@ -143,25 +285,33 @@ func (r *run) abortCode() int {
 	return abortOther
 }
 
-// outgoing returns the payload and tag of the next message: buf as data, or an empty abort
-// message once the run has failed.
-func (r *run) outgoing(buf []byte) ([]byte, int) {
-	if r.err != nil {
-		return nil, int(r.kind)<<tagShift | r.abortCode()
-	}
-	return buf, int(r.kind) << tagShift
-}
-
 // send sends buf to rank dest (or an abort message, after an error).
 func (r *run) send(buf []byte, dest int) {
-	payload, tag := r.outgoing(buf)
-	if err := r.shadow().Send(r.ctx, payload, dest, tag); err != nil {
-		r.fail(fmt.Errorf("collectives: %s on rank %d: %w", r.name, r.rank, err))
+	r.checkCtx()
+	if r.err != nil {
+		r.sendAbort(dest)
+		return
+	}
+	if err := r.shadow().Send(r.ctx, buf, dest, int(r.kind)<<tagShift); err != nil {
+		r.fail(r.wrap(err))
+		r.quit = r.quit || isCtxErr(err)
+		// The message did not go (withdrawn when ctx ended, or dest is gone): an abort takes
+		// its place, so that dest does not wait for it.
+		r.sendAbort(dest)
 	}
 }
 
-// recv receives the next message from rank src, which must fill buf exactly.
+// sendAbort sends dest an empty abort message saying why this run failed. It is eager, so a
+// context that cannot end costs no wait; if it cannot be sent (dest is gone), nobody is left
+// to tell.
+func (r *run) sendAbort(dest int) {
+	_ = r.shadow().Send(context.WithoutCancel(r.ctx), nil, dest, int(r.kind)<<tagShift|r.abortCode())
+}
+
+// recv receives the next message from rank src, which must fill buf exactly (after an error:
+// drops it).
 func (r *run) recv(buf []byte, src int) {
+	r.checkCtx()
 	if r.err != nil {
 		r.discard(src)
 		return
@@ -173,53 +323,104 @@ func (r *run) recv(buf []byte, src int) {
 // sendrecv sends sbuf to dest while receiving the next message from src into rbuf, so that
 // pairs exchanging large messages cannot deadlock.
 func (r *run) sendrecv(sbuf []byte, dest int, rbuf []byte, src int) {
+	r.checkCtx()
 	if r.err != nil {
-		r.send(nil, dest)
+		r.sendAbort(dest)
 		r.discard(src)
 		return
 	}
 	req, err := r.shadow().Irecv(rbuf, src, backend.AnyTag)
 	if err != nil {
-		r.fail(fmt.Errorf("collectives: %s on rank %d: %w", r.name, r.rank, err))
-		r.send(nil, dest)
+		r.fail(r.wrap(err))
+		r.sendAbort(dest)
+		r.discard(src)
 		return
 	}
 	r.send(sbuf, dest)
 	if r.err != nil {
-		// The send failed: withdraw the receive unless it already matched.
-		ctx, cancel := context.WithCancel(r.ctx)
+		// The send failed: withdraw the receive (rbuf is the caller's) unless it already
+		// matched, and drop the message in its place.
+		ctx, cancel := context.WithCancel(context.WithoutCancel(r.ctx))
 		cancel()
-		_, _ = req.Wait(ctx)
+		if _, err := req.Wait(ctx); err != nil && unreceived(err) {
+			r.discard(src)
+		}
 		return
 	}
 	st, err := req.Wait(r.ctx)
 	r.check(st, err, rbuf, src)
 }
 
-// discard receives and drops the next message from src, whatever its length.
+// discard takes the next message from src and drops it, whatever its length. After quit it
+// posts a receive for it and leaves it (postDiscard); if ctx ends while it waits, the run
+// quits.
+//
+// It receives the whole message rather than into no buffer: the Go engine answers a truncated
+// large message from a goroutine of its own, which may come after this rank has finished and
+// left, and the sender would then fail with ErrPeerFailed instead of hearing the real error.
 func (r *run) discard(src int) {
-	if _, _, err := r.shadow().RecvAlloc(r.ctx, src, backend.AnyTag); err != nil && !errors.Is(err, comm.ErrTruncated) {
-		r.fail(fmt.Errorf("collectives: %s on rank %d: %w", r.name, r.rank, err))
+	if r.quit {
+		r.postDiscard(src)
+		return
+	}
+	if _, _, err := r.shadow().RecvAlloc(r.ctx, src, backend.AnyTag); err != nil && unreceived(err) {
+		r.quit = r.quit || isCtxErr(err)
+		r.discard(src)
 	}
 }
 
-// check turns a receive's outcome into the run's error, if any: a transport error, a message of
-// another collective, an abort message, or a message whose length differs from buf's.
+// postDiscard posts, in place of a receive from src, one that drops src's next data message of
+// this collective and that nobody waits for, so that a peer sending this rank a large message
+// (which waits for a receive to match it) is not left blocked. It takes data messages only
+// (their tag): aborts are short and never wait, and a receive with any tag that a message never
+// came for could take a later message of another protocol on the shadow, such as those that
+// make a communicator with Dup or Split.
+func (r *run) postDiscard(src int) {
+	_, _ = r.shadow().Irecv(nil, src, int(r.kind)<<tagShift)
+}
+
+// unreceived reports whether a receive that failed with err left its message to come: it was
+// withdrawn because the context ended, or its sender withdrew a message it had matched
+// (comm.ErrCanceled), and sends an abort in its place.
+func unreceived(err error) bool {
+	return isCtxErr(err) || errors.Is(err, comm.ErrCanceled)
+}
+
+// isCtxErr reports whether err says that a context ended.
+func isCtxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// check turns a receive's outcome into the run's error, if any: a transport error, an abort
+// message, a message of another collective, or a message whose length differs from buf's.
 func (r *run) check(st backend.Status, err error, buf []byte, src int) {
 	if err != nil && !errors.Is(err, comm.ErrTruncated) {
-		r.fail(fmt.Errorf("collectives: %s on rank %d: %w", r.name, r.rank, err))
-		return
-	}
-	if k := kind(st.Tag >> tagShift); k != r.kind {
-		r.failf(comm.ErrInvalidArgument, "received a message of %v from rank %d during %v (ranks called collectives in different orders)", k, src, r.kind)
-		return
-	}
-	if code := st.Tag & (1<<tagShift - 1); code != 0 {
-		sentinel, ok := abortSentinels[code]
-		if !ok {
-			sentinel = errAborted
+		r.fail(r.wrap(err))
+		if unreceived(err) {
+			r.quit = r.quit || isCtxErr(err)
+			r.discard(src)
 		}
-		r.failf(sentinel, "rank %d abandoned the %s after an error", src, r.name)
+		return
+	}
+	k := kind(st.Tag >> tagShift)
+	if code := st.Tag & (1<<tagShift - 1); code != 0 {
+		// Checked before the kind: a revoke comes from a collective that failed earlier.
+		switch code {
+		case abortRevoked:
+			r.failf(ErrCollectiveAborted, "rank %d stopped taking part in collectives on this communicator after its %v failed", src, k)
+		case abortCanceled:
+			r.failf(comm.ErrCanceled, "rank %d abandoned the %v: its context ended", src, k)
+		default:
+			sentinel, ok := abortSentinels[code]
+			if !ok {
+				sentinel = errAborted
+			}
+			r.failf(sentinel, "rank %d abandoned the %v after an error", src, k)
+		}
+		return
+	}
+	if k != r.kind {
+		r.failf(comm.ErrInvalidArgument, "received a message of %v from rank %d during %v (ranks called collectives in different orders)", k, src, r.kind)
 		return
 	}
 	if err != nil || st.Bytes != len(buf) {
@@ -256,7 +457,7 @@ func block(n, p, i int) (lo, hi int) {
 
 // combineLeft sets inout = left ⊕ inout. For a commutative op that is one combine; otherwise
 // scratch (len(inout) elements) takes the left operand so that left is not modified.
-func combineLeft[T any](d opDef[T], left, inout, scratch []T) {
+func combineLeft[T any](d Reduction[T], left, inout, scratch []T) {
 	if d.commutative {
 		d.combine(inout, left)
 		return
@@ -308,8 +509,12 @@ func (a algorithm) String() string {
 	return fmt.Sprintf("algorithm %d", int(a))
 }
 
-// checkComm rejects a nil communicator.
-func checkComm(c *comm.Comm, name string) error {
+// checkCall rejects a nil context or communicator: every rank passes them, so every rank
+// fails at once and no message moves.
+func checkCall(ctx context.Context, c *comm.Comm, name string) error {
+	if ctx == nil {
+		return errorf(name, comm.ErrInvalidArgument, "nil context (use context.Background())")
+	}
 	if c == nil {
 		return errorf(name, comm.ErrInvalidArgument, "nil communicator")
 	}
@@ -335,11 +540,15 @@ func nativeUnsupported(err error) bool { return errors.Is(err, comm.ErrUnsupport
 // the schedule the way gompi's algorithms do after a local argument error, so then the error is
 // returned through a Native whose every method fails with it: the caller returns at once, and
 // the other ranks see whatever the native library does with a missing participant.
-func (r *run) native(c *comm.Comm, alg algorithm) backend.Native {
+//
+// Native collectives do not look at whether c's collectives are broken (ErrCollectiveAborted):
+// that concerns the messages of gompi's algorithms on c's shadow, which native collectives do
+// not use, and the other ranks would wait in the native call for a rank that refused.
+func (r *run) native(alg algorithm) backend.Native {
 	if alg != algAuto {
 		return nil
 	}
-	nat := commlink.Native(c)
+	nat := commlink.Native(r.c)
 	if nat == nil || r.err == nil {
 		return nat
 	}

@@ -9,7 +9,7 @@ package collectives
 // Cost for p ranks and n bytes: ⌈lg p⌉ (α + nβ + 2nγ). Always chosen for Scan and Exscan.
 // Any p (partners past p-1 are skipped), any n.
 // Reference: MPICH src/mpi/coll/scan/scan_intra_recursive_doubling.c; MPI 4.1 §6.11.
-func scanRecursiveDoubling[T any](r *run, send, recv []T, d opDef[T], exclusive bool) {
+func scanRecursiveDoubling[T any](r *run, send, recv []T, d Reduction[T], exclusive bool) {
 	p, n := r.size, len(send)
 	partial := make([]T, n)
 	copy(partial, send)

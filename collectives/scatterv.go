@@ -1,23 +1,31 @@
 package collectives
 
-import "github.com/gompi/gompi/comm"
+import (
+	"context"
 
-// Scatterv sends send[displs[i]:displs[i]+counts[i]] on rank root to rank i's recv (MPI_Scatterv,
-// MPI 4.1 §6.6). send, counts and displs matter only at the root; a nil displs means the blocks
-// are packed in rank order. Each rank's len(recv) must equal its counts entry, or that rank fails
-// with comm.ErrSizeMismatch.
-func Scatterv[T comm.Elem](c *comm.Comm, send []T, counts, displs []int, recv []T, root int) error {
-	return scatterv(c, "Scatterv", asBytes(send), counts, displs, asBytes(recv), sizeOf[T](), root)
+	"github.com/gompi/gompi/comm"
+)
+
+// Scatterv sends block i of send on rank root to rank i's recv (MPI_Scatterv, MPI 4.1 §6.6).
+// send matters only at the root (elsewhere pass the zero Blocks). Each rank's len(recv) must
+// equal the root's send.Counts entry for it, or that rank fails with comm.ErrSizeMismatch.
+func Scatterv[T comm.Elem](c *comm.Comm, send Blocks[T], recv []T, root int) error {
+	return ScattervContext(context.Background(), c, send, recv, root)
 }
 
-func scatterv(c *comm.Comm, name string, send []byte, counts, displs []int, recv []byte, esize, root int) error {
-	if err := checkComm(c, name); err != nil {
+// ScattervContext is Scatterv bounded by ctx (see "Contexts" in the package documentation).
+func ScattervContext[T comm.Elem](ctx context.Context, c *comm.Comm, send Blocks[T], recv []T, root int) error {
+	return scatterv(ctx, c, "Scatterv", asBytes(send.Buf), send.Counts, send.Displs, asBytes(recv), sizeOf[T](), root, algAuto)
+}
+
+func scatterv(ctx context.Context, c *comm.Comm, name string, send []byte, counts, displs []int, recv []byte, esize, root int, alg algorithm) error {
+	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}
 	if err := checkRoot(c, name, root); err != nil {
 		return err
 	}
-	r := newRun(c, name, kindScatterv)
+	r := newRun(ctx, c, name, kindScatterv)
 	var bc, bd []int
 	if r.rank == root {
 		var err error
@@ -27,11 +35,12 @@ func scatterv(c *comm.Comm, name string, send []byte, counts, displs []int, recv
 		}
 		r.fail(err)
 	}
-	if nat := r.native(c, algAuto); nat != nil {
-		if err := nat.Scatterv(send, bc, bd, recv, root); !nativeUnsupported(err) {
+	if nat := r.native(alg); nat != nil {
+		if err, ok := r.callNative(send, recv, func(send, recv []byte) error { return nat.Scatterv(send, bc, bd, recv, root) }); ok {
 			return err
 		}
 	}
+	r.begin()
 	scattervLinear(r, send, bc, bd, recv, root)
-	return r.err
+	return r.end()
 }

@@ -22,7 +22,7 @@ func TestCollectivesTCP(t *testing.T) {
 			for _, n := range []int{0, 7, 100000} {
 				for _, alg := range []algorithm{algRecursiveDoubling, algRing, algRabenseifner} {
 					recv := make([]float64, n)
-					if err := allreduce(c, "Allreduce", fvec(c.Rank(), n), recv, Sum, alg); err != nil {
+					if err := allreduce(bg, c, "Allreduce", fvec(c.Rank(), n), recv, Sum, alg); err != nil {
 						return err
 					}
 					if err := compare("", 0, recv, n, func(i int) float64 { return fsum(0, p, i) }, feq); err != nil {
@@ -34,7 +34,7 @@ func TestCollectivesTCP(t *testing.T) {
 					if c.Rank() == 1 {
 						buf = bvec(1, n)
 					}
-					if err := bcast(c, "Bcast", asBytes(buf), 1, alg); err != nil {
+					if err := bcast(bg, c, "Bcast", asBytes(buf), 1, alg); err != nil {
 						return err
 					}
 					if err := compare("", 0, buf, n, func(i int) float64 { return bval(1, i) }, eqExact); err != nil {

@@ -2,6 +2,7 @@ package collectives
 
 import (
 	"bytes"
+	"context"
 	"encoding/gob"
 
 	"github.com/gompi/gompi/comm"
@@ -13,12 +14,25 @@ import (
 // through the byte collectives. They cost an encoding and a decoding per value on top of the
 // data movement: for numbers, the typed collectives are much faster.
 
+// A value collective runs two collectives: the lengths of the encoded values, then the bytes.
+// When the first fails on a rank, the communicator's collectives are broken there and the second
+// only walks its schedule (aborts, discards), so that a rank that got through the first does not
+// wait in the second for this one; the second's algorithm must therefore not depend on the
+// lengths, which the failed rank does not know, so each is fixed here. They are always gompi's
+// algorithms, never a native backend's: a native collective cannot walk its schedule that way
+// (nor be left when ctx ends), and the values are Go's, which C ranks could not decode anyway.
+
 // BcastValue returns root's v on every rank (v is ignored elsewhere; pass the zero value).
 // If root cannot encode v, every rank returns an error wrapping comm.ErrInvalidArgument.
 func BcastValue[T any](c *comm.Comm, v T, root int) (T, error) {
+	return BcastValueContext(context.Background(), c, v, root)
+}
+
+// BcastValueContext is BcastValue bounded by ctx (see "Contexts" in the package documentation).
+func BcastValueContext[T any](ctx context.Context, c *comm.Comm, v T, root int) (T, error) {
 	const name = "BcastValue"
 	var zero T
-	if err := checkComm(c, name); err != nil {
+	if err := checkCall(ctx, c, name); err != nil {
 		return zero, err
 	}
 	if err := checkRoot(c, name, root); err != nil {
@@ -32,7 +46,8 @@ func BcastValue[T any](c *comm.Comm, v T, root int) (T, error) {
 			length[0] = int64(len(data))
 		}
 	}
-	if err := bcast(c, name, asBytes(length), root, algAuto); err != nil {
+	if err := bcast(ctx, c, name, asBytes(length), root, algBinomial); err != nil {
+		_ = bcast(ctx, c, name, nil, root, algBinomial)
 		return zero, err
 	}
 	if encErr != nil {
@@ -44,7 +59,7 @@ func BcastValue[T any](c *comm.Comm, v T, root int) (T, error) {
 	if c.Rank() != root {
 		data = make([]byte, length[0])
 	}
-	if err := bcast(c, name, data, root, algAuto); err != nil {
+	if err := bcast(ctx, c, name, data, root, algBinomial); err != nil {
 		return zero, err
 	}
 	if c.Rank() == root {
@@ -56,9 +71,15 @@ func BcastValue[T any](c *comm.Comm, v T, root int) (T, error) {
 // ScatterValue gives rank i the value send[i] of rank root, where len(send) must be Size()
 // (send is ignored elsewhere; pass nil).
 func ScatterValue[T any](c *comm.Comm, send []T, root int) (T, error) {
+	return ScatterValueContext(context.Background(), c, send, root)
+}
+
+// ScatterValueContext is ScatterValue bounded by ctx (see "Contexts" in the package
+// documentation).
+func ScatterValueContext[T any](ctx context.Context, c *comm.Comm, send []T, root int) (T, error) {
 	const name = "ScatterValue"
 	var zero T
-	if err := checkComm(c, name); err != nil {
+	if err := checkCall(ctx, c, name); err != nil {
 		return zero, err
 	}
 	if err := checkRoot(c, name, root); err != nil {
@@ -92,7 +113,8 @@ func ScatterValue[T any](c *comm.Comm, send []T, root int) (T, error) {
 		}
 	}
 	length := []int64{0}
-	if err := scatter(c, name, asBytes(lengths), asBytes(length), 8, root, algAuto); err != nil {
+	if err := scatter(ctx, c, name, asBytes(lengths), asBytes(length), 8, root, algBinomial); err != nil {
+		_ = scatterv(ctx, c, name, nil, make([]int, p), nil, nil, 1, root, algLinear)
 		return zero, err
 	}
 	if rootErr != nil {
@@ -102,7 +124,7 @@ func ScatterValue[T any](c *comm.Comm, send []T, root int) (T, error) {
 		return zero, argError(name, me, comm.ErrInvalidArgument, "root %d could not encode the values", root)
 	}
 	data := make([]byte, length[0])
-	if err := scatterv(c, name, packed, counts, nil, data, 1, root); err != nil {
+	if err := scatterv(ctx, c, name, packed, counts, nil, data, 1, root, algLinear); err != nil {
 		return zero, err
 	}
 	return decode[T](name, me, data, root)
@@ -110,8 +132,14 @@ func ScatterValue[T any](c *comm.Comm, send []T, root int) (T, error) {
 
 // GatherValue returns, on rank root, the values v of all ranks in rank order, and nil elsewhere.
 func GatherValue[T any](c *comm.Comm, v T, root int) ([]T, error) {
+	return GatherValueContext(context.Background(), c, v, root)
+}
+
+// GatherValueContext is GatherValue bounded by ctx (see "Contexts" in the package
+// documentation).
+func GatherValueContext[T any](ctx context.Context, c *comm.Comm, v T, root int) ([]T, error) {
 	const name = "GatherValue"
-	if err := checkComm(c, name); err != nil {
+	if err := checkCall(ctx, c, name); err != nil {
 		return nil, err
 	}
 	if err := checkRoot(c, name, root); err != nil {
@@ -127,7 +155,8 @@ func GatherValue[T any](c *comm.Comm, v T, root int) ([]T, error) {
 	if me == root {
 		lengths = make([]int64, p)
 	}
-	if err := gather(c, name, asBytes(length), asBytes(lengths), 8, root, algAuto); err != nil {
+	if err := gather(ctx, c, name, asBytes(length), asBytes(lengths), 8, root, algBinomial); err != nil {
+		_ = gatherv(ctx, c, name, nil, nil, make([]int, p), nil, 1, root, algLinear)
 		return nil, err
 	}
 	var counts []int
@@ -141,7 +170,7 @@ func GatherValue[T any](c *comm.Comm, v T, root int) ([]T, error) {
 		}
 		all = make([]byte, total)
 	}
-	if err := gatherv(c, name, data, all, counts, nil, 1, root); err != nil {
+	if err := gatherv(ctx, c, name, data, all, counts, nil, 1, root, algLinear); err != nil {
 		return nil, err
 	}
 	if encErr != nil {
@@ -155,8 +184,14 @@ func GatherValue[T any](c *comm.Comm, v T, root int) ([]T, error) {
 
 // AllgatherValue returns the values v of all ranks, in rank order, on every rank.
 func AllgatherValue[T any](c *comm.Comm, v T) ([]T, error) {
+	return AllgatherValueContext(context.Background(), c, v)
+}
+
+// AllgatherValueContext is AllgatherValue bounded by ctx (see "Contexts" in the package
+// documentation).
+func AllgatherValueContext[T any](ctx context.Context, c *comm.Comm, v T) ([]T, error) {
 	const name = "AllgatherValue"
-	if err := checkComm(c, name); err != nil {
+	if err := checkCall(ctx, c, name); err != nil {
 		return nil, err
 	}
 	p, me := c.Size(), c.Rank()
@@ -166,7 +201,8 @@ func AllgatherValue[T any](c *comm.Comm, v T) ([]T, error) {
 		length[0], data = -1, nil
 	}
 	lengths := make([]int64, p)
-	if err := allgather(c, name, asBytes(length), asBytes(lengths), 8, algAuto); err != nil {
+	if err := allgather(ctx, c, name, asBytes(length), asBytes(lengths), 8, chooseAllgather(8*p)); err != nil {
+		_ = allgatherv(ctx, c, name, nil, nil, make([]int, p), nil, 1, algRing)
 		return nil, err
 	}
 	counts := make([]int, p)
@@ -176,7 +212,7 @@ func AllgatherValue[T any](c *comm.Comm, v T) ([]T, error) {
 		total += counts[i]
 	}
 	all := make([]byte, total)
-	if err := allgatherv(c, name, data, all, counts, nil, 1); err != nil {
+	if err := allgatherv(ctx, c, name, data, all, counts, nil, 1, algRing); err != nil {
 		return nil, err
 	}
 	if encErr != nil {

@@ -107,7 +107,7 @@ func TestValueEncodeError(t *testing.T) {
 func TestLoc(t *testing.T) {
 	for p := 1; p <= 9; p++ {
 		for _, n := range counts {
-			runRanks(t, fmt.Sprintf("AllreduceLoc MinLoc/MaxLoc p=%d n=%d", p, n), p, func(c *comm.Comm) error {
+			runRanks(t, fmt.Sprintf("Allreduce MinLoc, Reduce MaxLoc p=%d n=%d", p, n), p, func(c *comm.Comm) error {
 				me := c.Rank()
 				// Value (me*5+i) % 7: ties are common, so the smaller index must win.
 				send := make([]Pair[float32], n)
@@ -115,10 +115,10 @@ func TestLoc(t *testing.T) {
 					send[i] = Pair[float32]{Value: float32((me*5 + i) % 7), Index: me}
 				}
 				lo, hi := make([]Pair[float32], n), make([]Pair[float32], n)
-				if err := AllreduceLoc(c, send, lo, MinLoc); err != nil {
+				if err := Allreduce(c, send, lo, MinLoc); err != nil {
 					return err
 				}
-				if err := ReduceLoc(c, send, hi, MaxLoc, p-1); err != nil {
+				if err := Reduce(c, send, hi, MaxLoc, p-1); err != nil {
 					return err
 				}
 				for i := 0; i < n; i++ {

@@ -142,7 +142,7 @@ func matvec(c *comm.Comm, o options, out io.Writer) error {
 		}
 	}
 	local := make([]float64, rows[me]*n)
-	if err := collectives.Scatterv(c, all, counts, displs, local, 0); err != nil {
+	if err := collectives.Scatterv(c, collectives.Blocks[float64]{Buf: all, Counts: counts, Displs: displs}, local, 0); err != nil {
 		return err
 	}
 
@@ -151,7 +151,7 @@ func matvec(c *comm.Comm, o options, out io.Writer) error {
 		mat.NewVecDense(rows[me], yLocal).MulVec(mat.NewDense(rows[me], n, local), mat.NewVecDense(n, x))
 	}
 	y := make([]float64, n)
-	if err := collectives.Allgatherv(c, yLocal, y, rows, first); err != nil {
+	if err := collectives.Allgatherv(c, yLocal, collectives.Blocks[float64]{Buf: y, Counts: rows, Displs: first}); err != nil {
 		return err
 	}
 	if me != 0 {

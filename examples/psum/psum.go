@@ -48,7 +48,7 @@ func psum(c *comm.Comm, n int, seed uint64, out io.Writer) error {
 		v = vector(n, seed)
 	}
 	mine := make([]float64, counts[c.Rank()])
-	if err := collectives.Scatterv(c, v, counts, nil, mine, 0); err != nil {
+	if err := collectives.Scatterv(c, collectives.Packed(v, counts), mine, 0); err != nil {
 		return err
 	}
 	local := 0.0

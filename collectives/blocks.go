@@ -2,6 +2,35 @@ package collectives
 
 import "github.com/gompi/gompi/comm"
 
+// Blocks is a buffer cut into one block per rank: block i is
+// Buf[Displs[i] : Displs[i]+Counts[i]], counts and displacements in elements. It is the receive
+// side of Gatherv and Allgatherv, the send side of Scatterv and ReduceScatter, and both sides of
+// Alltoallv, so that a buffer's counts and displacements always travel with it and cannot be
+// passed in each other's place. A nil Displs packs the blocks in rank order: block i starts
+// at Counts[0]+…+Counts[i-1]. Blocks may leave gaps in Buf, but must not overlap where they
+// are written.
+//
+// Blocks is a plain description: the collectives read its slices during the call and keep
+// none of them.
+type Blocks[T any] struct {
+	Buf    []T
+	Counts []int // one per rank of the communicator
+	Displs []int // one per rank, or nil for packed blocks
+}
+
+// Packed returns the Blocks of buf cut by counts, packed in rank order (Displs nil), so that
+// Go infers T: Allgatherv(c, mine, collectives.Packed(all, counts)).
+func Packed[T any](buf []T, counts []int) Blocks[T] {
+	return Blocks[T]{Buf: buf, Counts: counts}
+}
+
+// bytes returns the memory of b's buffer as bytes, and its counts and displacements, checked
+// against the communicator size p, in bytes (see checkCounts).
+func (b Blocks[T]) bytes(name string, rank, p int, what string) (buf []byte, counts, displs []int, err error) {
+	counts, displs, err = checkCounts(name, rank, p, b.Counts, b.Displs, len(b.Buf), sizeOf[T](), what)
+	return asBytes(b.Buf), counts, displs, err
+}
+
 // checkCounts validates the counts and displacements (in elements) that describe p blocks of a
 // buffer of bufLen elements, and returns them in bytes for elements of esize bytes. A nil displs
 // means the blocks are packed in rank order. what names the buffer in messages.
