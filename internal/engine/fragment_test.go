@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gompi/gompi/comm"
 	"github.com/gompi/gompi/internal/engine"
@@ -32,7 +33,7 @@ func pattern(n int, seed byte) []byte {
 // one, and this test would never finish.
 func TestSmallPassesLargeOverTCP(t *testing.T) {
 	const (
-		large    = 32 << 20 // 128 fragments of DefaultFragmentSize
+		large    = 32 << 20 // 64 fragments of DefaultFragmentSize
 		tagLarge = 4201
 		tagSmall = 4202
 	)
@@ -103,7 +104,7 @@ func TestSmallPassesLargeOverTCP(t *testing.T) {
 // nonblocking ones (Isend, then WaitContext) both stop.
 func TestSendWithdrawnMidMessage(t *testing.T) {
 	const (
-		n   = 3<<20 + 12345 // 13 fragments, the last one short
+		n   = 3<<20 + 12345 // 7 fragments, the last one short
 		tag = 4203
 	)
 	for _, nonblocking := range []bool{false, true} {
@@ -172,14 +173,23 @@ func TestSendWithdrawnMidMessage(t *testing.T) {
 
 // TestFragmentsInterleave: three ranks, with a fragment size that divides nothing, exchange
 // rendezvous messages of many sizes from several goroutines at once in every direction, so
-// that fragments of different messages (and eager frames) interleave on every connection.
+// that fragments of different messages (and eager frames) interleave on every connection;
+// then the same with the default fragments and spinning readers.
 func TestFragmentsInterleave(t *testing.T) {
+	for _, cfg := range []tcp.Config{{FragmentSize: 4099}, {SpinWait: 50 * time.Microsecond}} {
+		if err := interleave(cfg); err != nil {
+			t.Errorf("fragments of %d bytes, spin %v: %v", cfg.FragmentSize, cfg.SpinWait, err)
+		}
+	}
+}
+
+func interleave(cfg tcp.Config) error {
 	const (
 		ranks   = 3
 		senders = 3
 	)
-	sizes := []int{64<<10 + 1, 100_000, 1 << 20, 3*4099 + 1, 4099 * 50}
-	err := tcptest.RunConfig(ranks, tcp.Config{FragmentSize: 4099}, func(c *comm.Comm) error {
+	sizes := []int{64<<10 + 1, 100_000, 1 << 20, 3*4099 + 1, 4099 * 50, 600_000}
+	return tcptest.RunConfig(ranks, cfg, func(c *comm.Comm) error {
 		var wg sync.WaitGroup
 		errs := make(chan error, 2*ranks*senders)
 		for peer := range ranks {
@@ -227,7 +237,4 @@ func TestFragmentsInterleave(t *testing.T) {
 		close(errs)
 		return <-errs
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }

@@ -37,7 +37,7 @@ const DefaultEagerLimit = 64 << 10
 // leaves in fragments, and the connection is free for other frames between them (a small
 // message waits for at most one fragment, not for a whole large one), and a sender whose
 // context ends stops at the next fragment. docs/PROTOCOL.md has the measurement behind it.
-const DefaultFragmentSize = 256 << 10
+const DefaultFragmentSize = 512 << 10
 
 // Config configures a Transport. Zero values take the documented defaults.
 type Config struct {
