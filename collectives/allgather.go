@@ -28,6 +28,7 @@ func allgather(ctx context.Context, c *comm.Comm, name string, send, recv []byte
 		return err
 	}
 	r := newRun(ctx, c, name, kindAllgather)
+	defer r.free()
 	if want := r.size * len(send); len(recv) != want {
 		r.failf(comm.ErrSizeMismatch, "recv has %d elements, want %d (%d ranks × %d)", len(recv)/esize, want/esize, r.size, len(send)/esize)
 		recv = make([]byte, want)

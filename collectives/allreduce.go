@@ -42,6 +42,7 @@ func allreduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv
 	}
 	n := len(send)
 	r := newRun(ctx, c, name, kindAllreduce)
+	defer r.free()
 	if len(recv) != n {
 		// Take part with a scratch result, so that no other rank waits forever, then report.
 		r.failf(comm.ErrSizeMismatch, "send has %d elements, recv %d; they must be equal", n, len(recv))

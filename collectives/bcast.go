@@ -35,6 +35,7 @@ func bcast(ctx context.Context, c *comm.Comm, name string, buf []byte, root int,
 		return err
 	}
 	r := newRun(ctx, c, name, kindBcast)
+	defer r.free()
 	if nat := r.native(alg); nat != nil {
 		if err, ok := r.callNative(nil, buf, func(_, buf []byte) error { return nat.Bcast(buf, root) }); ok {
 			return err

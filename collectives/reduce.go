@@ -39,6 +39,7 @@ func reduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv []
 		return err
 	}
 	r := newRun(ctx, c, name, kindReduce)
+	defer r.free()
 	n := len(send)
 	if r.rank == root && len(recv) != n {
 		// Take part with a scratch result, so that no other rank waits forever, then report.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -80,10 +81,25 @@ type run struct {
 	err    error
 	quit   bool // failed and waits for nothing more: ctx ended, or broken
 	broken bool // c's collectives were broken on this rank before the call
+
+	bufs [scratchSlots][]byte // scratch vectors, kept from call to call (see scratch)
 }
 
+// newRun returns a run from runPool (a collective call allocates none in the steady state);
+// the caller frees it when the call returns (defer r.free()). Nothing may keep it beyond: a
+// native call that goes on in the background holds no reference to its run.
 func newRun(ctx context.Context, c *comm.Comm, name string, k kind) *run {
-	return &run{ctx: ctx, done: ctx.Done(), c: c, name: name, kind: k, rank: c.Rank(), size: c.Size()}
+	r := runPool.Get().(*run)
+	*r = run{ctx: ctx, done: ctx.Done(), c: c, name: name, kind: k, rank: c.Rank(), size: c.Size(), bufs: r.bufs}
+	return r
+}
+
+var runPool = sync.Pool{New: func() any { return new(run) }}
+
+// free returns r to runPool.
+func (r *run) free() {
+	*r = run{bufs: r.bufs}
+	runPool.Put(r)
 }
 
 // shadow returns the collective context's backend, made on first use. On the Go engine it
@@ -111,8 +127,9 @@ func (r *run) shadow() backend.Backend {
 		return r.b
 	}
 	ready := make(chan backend.Backend, 1)
+	c := r.c // the call may run after this run is over (and reused)
 	err, _ := r.callNative(nil, nil, func(_, _ []byte) error {
-		b := commlink.Shadow(r.c)
+		b := commlink.Shadow(c)
 		st.mu.Lock()
 		st.shadowMade = true
 		st.mu.Unlock()
@@ -327,6 +344,22 @@ func (r *run) sendrecv(sbuf []byte, dest int, rbuf []byte, src int) {
 	if r.err != nil {
 		r.sendAbort(dest)
 		r.discard(src)
+		return
+	}
+	if sr, ok := r.shadow().(backend.Sendrecver); ok {
+		st, sendErr, recvErr := sr.Sendrecv(r.ctx, sbuf, dest, int(r.kind)<<tagShift, rbuf, src, backend.AnyTag)
+		if sendErr != nil {
+			// The message did not go: an abort takes its place (see send). The receive was
+			// withdrawn unless it matched; a withdrawn one's message is dropped instead.
+			r.fail(r.wrap(sendErr))
+			r.quit = r.quit || isCtxErr(sendErr)
+			r.sendAbort(dest)
+			if recvErr != nil && unreceived(recvErr) {
+				r.discard(src)
+			}
+			return
+		}
+		r.check(st, recvErr, rbuf, src)
 		return
 	}
 	req, err := r.shadow().Irecv(rbuf, src, backend.AnyTag)

@@ -77,6 +77,15 @@ type Backend interface {
 	Free() error
 }
 
+// Sendrecver is a Backend that can send one message and receive another at once, as
+// MPI_Sendrecv does, without allocating: gompi's engine. Package collectives uses it for the
+// exchanges of its algorithms when the shadow has it, and Irecv, Send and Wait otherwise. The
+// send error and the receive error are returned apart; if the send fails, the receive is
+// withdrawn unless it has matched (its error then wraps context.Canceled).
+type Sendrecver interface {
+	Sendrecv(ctx context.Context, sbuf []byte, dest, stag int, rbuf []byte, source, rtag int) (st Status, sendErr, recvErr error)
+}
+
 // Request is a pending nonblocking operation.
 //
 // Its methods are safe for concurrent use. Once Wait or Test has reported completion, the

@@ -141,6 +141,38 @@ func (c *Comm) Send(ctx context.Context, buf []byte, dest, tag int) error {
 	return err
 }
 
+// Sendrecv implements backend.Sendrecver: it sends sbuf to dest with stag while it receives
+// from source with rtag into rbuf, both with pooled requests that the calling goroutine drives
+// (waitPair), so that it allocates nothing, and two ranks exchanging large messages cannot
+// deadlock. If the send fails, the receive is withdrawn unless it has matched.
+func (c *Comm) Sendrecv(ctx context.Context, sbuf []byte, dest, stag int, rbuf []byte, source, rtag int) (backend.Status, error, error) {
+	if err := c.check("Sendrecv", dest, stag, false); err != nil {
+		return backend.Status{}, err, err
+	}
+	if err := c.check("Sendrecv", source, rtag, true); err != nil {
+		return backend.Status{}, err, err
+	}
+	e := c.e
+	w := c.group[dest]
+	s := e.getReq(c, kindSend, "Sendrecv")
+	s.peer = w
+	r := e.getReq(c, kindRecv, "Sendrecv")
+	r.owner = s
+	r.buf = rbuf
+	c.post(r, source, rtag)
+	if w == e.rank || len(sbuf) <= e.eagers[w] {
+		s.err = c.sendEager("Sendrecv", sbuf, w, stag)
+		s.state = stateDone // never registered anywhere: nobody else sees s
+	} else {
+		c.startRendezvous(s, sbuf, w, stag)
+	}
+	waitPair(ctx, s, r)
+	st, sendErr, recvErr := r.st, s.err, r.err
+	putReq(r)
+	putReq(s)
+	return st, sendErr, recvErr
+}
+
 // sendEager sends a whole message at once: to a peer in one frame, to oneself by delivering it
 // straight to this engine's own matching (self-sends never wait for the receiver).
 func (c *Comm) sendEager(op string, buf []byte, w, tag int) error {
