@@ -38,6 +38,15 @@ func Algorithm[T comm.Elem](c *comm.Comm, collective string, count int) (string,
 	if count < 0 {
 		return "", errorf(name, comm.ErrInvalidArgument, "%s with a negative count %d", kindNames[k], count)
 	}
+	if _, ok := forcedChoices[k]; ok {
+		f, err := forced(k, true)
+		if err != nil {
+			return "", err
+		}
+		if f != algAuto {
+			return f.String(), nil
+		}
+	}
 	if commlink.Native(c) != nil {
 		// The reductions go native only for element types the backend has a type for; the
 		// data-movement collectives always do.

@@ -27,6 +27,12 @@ func allgather(ctx context.Context, c *comm.Comm, name string, send, recv []byte
 	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}
+	if alg == algAuto {
+		var err error
+		if alg, err = forced(kindAllgather, true); err != nil {
+			return err
+		}
+	}
 	r := newRun(ctx, c, name, kindAllgather)
 	defer r.free()
 	if want := r.size * len(send); len(recv) != want {

@@ -40,6 +40,11 @@ func allreduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv
 	if err != nil {
 		return err
 	}
+	if alg == algAuto {
+		if alg, err = forced(kindAllreduce, d.commutative); err != nil {
+			return err
+		}
+	}
 	n := len(send)
 	r := newRun(ctx, c, name, kindAllreduce)
 	defer r.free()

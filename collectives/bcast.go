@@ -34,6 +34,12 @@ func bcast(ctx context.Context, c *comm.Comm, name string, buf []byte, root int,
 	if err := checkRoot(c, name, root); err != nil {
 		return err
 	}
+	if alg == algAuto {
+		var err error
+		if alg, err = forced(kindBcast, true); err != nil {
+			return err
+		}
+	}
 	r := newRun(ctx, c, name, kindBcast)
 	defer r.free()
 	if nat := r.native(alg); nat != nil {

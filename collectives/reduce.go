@@ -38,6 +38,11 @@ func reduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv []
 	if err != nil {
 		return err
 	}
+	if alg == algAuto {
+		if alg, err = forced(kindReduce, d.commutative); err != nil {
+			return err
+		}
+	}
 	r := newRun(ctx, c, name, kindReduce)
 	defer r.free()
 	n := len(send)
