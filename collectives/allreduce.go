@@ -65,6 +65,9 @@ func allreduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv
 		}
 	}
 	r.begin()
+	if alg == algAuto && d.commutative && r.hosts() != nil {
+		alg = algNodeAware
+	}
 	if alg == algAuto {
 		alg = chooseAllreduce(r.size, n, n*sizeOf[T](), d.commutative)
 	}
@@ -78,6 +81,12 @@ func allreduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv
 		allreduceRing(r, send, recv, d)
 	case algRabenseifner:
 		allreduceRabenseifner(r, send, recv, d)
+	case algNodeAware:
+		if h := r.hosts(); h != nil && d.commutative {
+			hierAllreduce(r, h, send, recv, d)
+		} else {
+			allreduceRecursiveDoubling(r, send, recv, d)
+		}
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Allreduce", alg)
 	}

@@ -26,6 +26,10 @@ func BarrierContext(ctx context.Context, c *comm.Comm) error {
 		}
 	}
 	r.begin()
-	barrierDissemination(r)
+	if h := r.hosts(); h != nil {
+		hierBarrier(r, h)
+	} else {
+		barrierDissemination(r)
+	}
 	return r.end()
 }

@@ -48,6 +48,9 @@ func bcast(ctx context.Context, c *comm.Comm, name string, buf []byte, root int,
 		}
 	}
 	r.begin()
+	if alg == algAuto && r.hosts() != nil {
+		alg = algNodeAware
+	}
 	if alg == algAuto {
 		alg = chooseBcast(r.size, len(buf))
 	}
@@ -56,6 +59,12 @@ func bcast(ctx context.Context, c *comm.Comm, name string, buf []byte, root int,
 		bcastBinomial(r, buf, root)
 	case algScatterAllgather:
 		bcastScatterAllgather(r, buf, root)
+	case algNodeAware:
+		if h := r.hosts(); h != nil {
+			hierBcast(r, h, buf, root)
+		} else {
+			bcastBinomial(r, buf, root)
+		}
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Bcast", alg)
 	}

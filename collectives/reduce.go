@@ -63,6 +63,9 @@ func reduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv []
 		}
 	}
 	r.begin()
+	if alg == algAuto && d.commutative && r.hosts() != nil {
+		alg = algNodeAware
+	}
 	if alg == algAuto {
 		alg = chooseReduce(r.size, n, n*sizeOf[T](), d.commutative)
 	}
@@ -74,6 +77,12 @@ func reduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv []
 			return errorf(name, comm.ErrInvalidArgument, "the %v algorithm needs a commutative op", alg)
 		}
 		reduceRabenseifner(r, send, recv, d, root)
+	case algNodeAware:
+		if h := r.hosts(); h != nil && d.commutative {
+			hierReduce(r, h, send, recv, d, root)
+		} else {
+			reduceBinomial(r, send, recv, d, root)
+		}
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Reduce", alg)
 	}

@@ -15,10 +15,10 @@ import (
 // pointers.
 
 // scratchSlots is the number of scratch vectors one run may use at once.
-const scratchSlots = 2
+const scratchSlots = 3
 
 // scratch returns a vector of n elements whose contents are undefined, held by r in slot
-// (0 <= slot < scratchSlots) until r's next call of scratch with that slot or r's end.
+// (0 <= slot < scratchSlots; the flat algorithms use 0 and 1, the node-aware ones 2) until r's next call of scratch with that slot or r's end.
 func scratch[T any](r *run, slot, n int) []T {
 	size := n * sizeOf[T]()
 	if size == 0 || !pointerFree[T]() {

@@ -20,6 +20,7 @@ type Comm struct {
 	group   []int // communicator rank -> world rank
 	toLocal []int // world rank -> communicator rank, or -1
 	shadow  *Comm // same group, context ctx+1, for collectives
+	hosts   *backend.Hosts
 	freed   atomic.Bool
 	world   bool
 }
@@ -32,8 +33,16 @@ func newComm(e *Engine, ctx uint32, group []int) *Comm {
 	for i, w := range group {
 		toLocal[w] = i
 	}
-	c := &Comm{e: e, ctx: ctx, rank: toLocal[e.rank], group: group, toLocal: toLocal}
-	c.shadow = &Comm{e: e, ctx: ctx + 1, rank: c.rank, group: group, toLocal: toLocal}
+	var hosts *backend.Hosts
+	if e.hosts != nil {
+		of := make([]int, len(group))
+		for i, w := range group {
+			of[i] = e.hosts[w]
+		}
+		hosts = backend.NewHosts(of)
+	}
+	c := &Comm{e: e, ctx: ctx, rank: toLocal[e.rank], group: group, toLocal: toLocal, hosts: hosts}
+	c.shadow = &Comm{e: e, ctx: ctx + 1, rank: c.rank, group: group, toLocal: toLocal, hosts: hosts}
 	c.shadow.shadow = c.shadow
 	return c
 }
@@ -54,6 +63,10 @@ func (c *Comm) localOrAny(world int) int {
 }
 
 func (c *Comm) contains(world int) bool { return c.toLocal[world] >= 0 }
+
+// Hosts implements backend.HostMap: how c's ranks sit on hosts, made with c; nil when the
+// transport does not know.
+func (c *Comm) Hosts() *backend.Hosts { return c.hosts }
 
 // Rank implements backend.Backend.
 func (c *Comm) Rank() int { return c.rank }

@@ -53,6 +53,8 @@ type Engine struct {
 	poller   transport.Poller
 	spinPeer []bool
 	spinAny  bool
+	// hosts is the host of every world rank, when the transport knows (transport.HostMap).
+	hosts []int
 
 	mu       sync.Mutex
 	queues   map[uint32]*queues
@@ -94,6 +96,11 @@ func newEngine(t transport.Transport) *Engine {
 		if perPeer && w != e.rank {
 			e.eagers[w] = pe.PeerEagerLimit(w)
 			e.eager = max(e.eager, e.eagers[w])
+		}
+	}
+	if hm, ok := t.(transport.HostMap); ok {
+		if h := hm.Hosts(); len(h) == e.size {
+			e.hosts = h
 		}
 	}
 	if p, ok := t.(transport.Poller); ok {
