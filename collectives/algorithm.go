@@ -11,7 +11,7 @@ import (
 // "Bcast", ...; case does not matter) would run on c for a call in which each rank passes count
 // elements of type T and, for the reductions, a predefined operation such as Sum. It answers
 // "native" when c's backend performs the collective itself (commlink.Native(c) != nil: OpenMPI under
-// -tags mpi), "node-aware" for Allreduce, Reduce, Bcast and Barrier on a job over several
+// -tags mpi), "node-aware" for Allreduce, Reduce, Bcast, Barrier and Allgather on a job over several
 // hosts (hier.go), and otherwise one of "dissemination", "binomial", "scatter-allgather",
 // "recursive-doubling", "ring", "rabenseifner", "bruck", "pairwise", "linear" and
 // "reduce-scatterv", the names docs/collectives.md uses. Benchmarks print it beside their
@@ -56,7 +56,7 @@ func Algorithm[T comm.Elem](c *comm.Comm, collective string, count int) (string,
 		}
 	}
 	switch k {
-	case kindAllreduce, kindReduce, kindBcast, kindBarrier:
+	case kindAllreduce, kindReduce, kindBcast, kindBarrier, kindAllgather:
 		if nodeAware(commlink.Shadow(c)) != nil {
 			return algNodeAware.String(), nil
 		}

@@ -45,6 +45,9 @@ func allgather(ctx context.Context, c *comm.Comm, name string, send, recv []byte
 		}
 	}
 	r.begin()
+	if alg == algAuto && r.hosts() != nil {
+		alg = algNodeAware
+	}
 	if alg == algAuto {
 		alg = chooseAllgather(len(recv))
 	}
@@ -54,6 +57,12 @@ func allgather(ctx context.Context, c *comm.Comm, name string, send, recv []byte
 	case algRing:
 		counts, displs := uniform(r.size, len(send))
 		allgatherRing(r, send, recv, counts, displs)
+	case algNodeAware:
+		if h := r.hosts(); h != nil {
+			hierAllgather(r, h, send, recv, len(send))
+		} else {
+			allgatherBruck(r, send, recv)
+		}
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Allgather", alg)
 	}

@@ -19,6 +19,7 @@ import (
 //	Reduce     reduce to the leader · reduce among leaders to the root's leader · to the root
 //	Bcast      root to its leader · bcast among leaders · bcast from each leader
 //	Barrier    fan-in to the leader · dissemination among leaders · fan-out from the leader
+//	Allgather  gather to the leader · ring of leaders passing hosts' blocks · bcast from the leader
 //
 // Each phase is one of the flat algorithms, run within the ranks of the phase (run.within).
 // Ranks may sit on hosts in any layout and any number per host. Allreduce and Reduce need a
@@ -149,4 +150,51 @@ func fanIn(r *run) {
 			r.recv(nil, r.rank+mask)
 		}
 	}
+}
+
+// hierAllgather: each host's leader gathers its ranks' blocks into their places in recv, the
+// leaders pass each host's blocks around a ring of leaders (a host's blocks need not be
+// adjacent in recv: they travel one block per message), and each leader broadcasts the whole
+// of recv within its host. n is the length of one block in bytes.
+func hierAllgather(r *run, h *backend.Hosts, send, recv []byte, n int) {
+	mine := h.Members[h.Of[r.me]]
+	blk := func(q int) []byte {
+		if r.err != nil {
+			return nil
+		}
+		return recv[q*n : (q+1)*n]
+	}
+	if r.err == nil {
+		copy(blk(r.me), send)
+	}
+	r.within(mine, func() {
+		if r.rank != 0 {
+			r.send(send, 0)
+			return
+		}
+		for i := 1; i < r.size; i++ {
+			r.recv(blk(mine[i]), i)
+		}
+	})
+	if mine[0] == r.me {
+		r.within(h.Leaders, func() {
+			nh := r.size
+			right, left := (r.rank+1)%nh, (r.rank-1+nh)%nh
+			for s := 0; s < nh-1; s++ {
+				out := h.Members[(r.rank-s+nh)%nh]  // the host whose blocks go right
+				in := h.Members[(r.rank-s-1+nh)%nh] // the host whose blocks come from the left
+				for j := 0; j < max(len(out), len(in)); j++ {
+					switch {
+					case j < len(out) && j < len(in):
+						r.sendrecv(blk(out[j]), right, blk(in[j]), left)
+					case j < len(out):
+						r.send(blk(out[j]), right)
+					default:
+						r.recv(blk(in[j]), left)
+					}
+				}
+			}
+		})
+	}
+	r.within(mine, func() { bcastBinomial(r, recv, 0) })
 }

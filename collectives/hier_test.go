@@ -31,7 +31,7 @@ func appliesTo(layout []int) bool {
 	return len(h.Leaders) > 1 && len(h.Leaders) < len(layout)
 }
 
-// TestNodeAware runs Allreduce, Reduce (every root), Bcast (every root) and Barrier on ranks
+// TestNodeAware runs Allreduce, Reduce (every root), Bcast (every root), Allgather and Barrier on ranks
 // spread over pretended hosts (inproc.RunOnHosts), small and large, and checks the results
 // against the serial ones; it also checks that the node-aware algorithms are the ones that
 // ran where they apply (the communicator knows its hosts), and that GOMPI_COLL_HIER=off
@@ -103,6 +103,13 @@ func nodeAwareCase(c *comm.Comm, layout []int, n int) error {
 		if err := compare("Bcast", me, buf, n, func(i int) float64 { return fval(root, i) }, feq); err != nil {
 			return fmt.Errorf("Bcast from %d: %w", root, err)
 		}
+	}
+	all := make([]float64, n*p)
+	if err := Allgather(c, fvec(me, n), all); err != nil {
+		return err
+	}
+	if err := compare("Allgather", me, all, n*p, func(i int) float64 { return fval(i/max(n, 1), i%max(n, 1)) }, feq); err != nil {
+		return fmt.Errorf("Allgather: %w", err)
 	}
 	for range 3 {
 		if err := Barrier(c); err != nil {

@@ -1,5 +1,5 @@
-// Command hier is a test rank for gompirun's multi-host tests: it runs Allreduce, Reduce and
-// Bcast (every root) on float64 vectors of 1, 1000 and 2^17 elements, and Barrier, checks every
+// Command hier is a test rank for gompirun's multi-host tests: it runs Allreduce, Allgather,
+// Reduce and Bcast (every root) on float64 vectors of 1, 1000 and 2^17 elements, and Barrier, checks every
 // result against the serial one, and prints
 //
 //	rank R/S collectives ok host=H allreduce=ALG bcast=ALG
@@ -41,6 +41,15 @@ func main() {
 			for i := range recv {
 				if recv[i] != want(i) {
 					return fmt.Errorf("Allreduce n=%d: [%d] = %v, want %v", n, i, recv[i], want(i))
+				}
+			}
+			all := make([]float64, n*p)
+			if err := collectives.Allgather(c, send, all); err != nil {
+				return err
+			}
+			for i := range all {
+				if all[i] != val(i/n, i%n) {
+					return fmt.Errorf("Allgather n=%d: [%d] = %v, want %v", n, i, all[i], val(i/n, i%n))
 				}
 			}
 			for root := range p {
