@@ -11,7 +11,8 @@ import (
 // "Bcast", ...; case does not matter) would run on c for a call in which each rank passes count
 // elements of type T and, for the reductions, a predefined operation such as Sum. It answers
 // "native" when c's backend performs the collective itself (commlink.Native(c) != nil: OpenMPI under
-// -tags mpi), and otherwise one of "dissemination", "binomial", "scatter-allgather",
+// -tags mpi), "node-aware" for Allreduce, Reduce, Bcast, Barrier and Allgather on a job over several
+// hosts (hier.go), and otherwise one of "dissemination", "binomial", "scatter-allgather",
 // "recursive-doubling", "ring", "rabenseifner", "bruck", "pairwise", "linear" and
 // "reduce-scatterv", the names docs/collectives.md uses. Benchmarks print it beside their
 // timings so a reader can tell which algorithm a line measured.
@@ -38,11 +39,26 @@ func Algorithm[T comm.Elem](c *comm.Comm, collective string, count int) (string,
 	if count < 0 {
 		return "", errorf(name, comm.ErrInvalidArgument, "%s with a negative count %d", kindNames[k], count)
 	}
+	if _, ok := forcedChoices[k]; ok {
+		f, err := forced(k, true)
+		if err != nil {
+			return "", err
+		}
+		if f != algAuto {
+			return f.String(), nil
+		}
+	}
 	if commlink.Native(c) != nil {
 		// The reductions go native only for element types the backend has a type for; the
 		// data-movement collectives always do.
 		if _, ok := nativeType[T](); ok || !isReduction(k) {
 			return "native", nil
+		}
+	}
+	switch k {
+	case kindAllreduce, kindReduce, kindBcast, kindBarrier, kindAllgather:
+		if nodeAware(commlink.Shadow(c)) != nil {
+			return algNodeAware.String(), nil
 		}
 	}
 	p, bytes := c.Size(), count*sizeOf[T]()

@@ -27,7 +27,14 @@ func allgather(ctx context.Context, c *comm.Comm, name string, send, recv []byte
 	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}
+	if alg == algAuto {
+		var err error
+		if alg, err = forced(kindAllgather, true); err != nil {
+			return err
+		}
+	}
 	r := newRun(ctx, c, name, kindAllgather)
+	defer r.free()
 	if want := r.size * len(send); len(recv) != want {
 		r.failf(comm.ErrSizeMismatch, "recv has %d elements, want %d (%d ranks × %d)", len(recv)/esize, want/esize, r.size, len(send)/esize)
 		recv = make([]byte, want)
@@ -38,6 +45,9 @@ func allgather(ctx context.Context, c *comm.Comm, name string, send, recv []byte
 		}
 	}
 	r.begin()
+	if alg == algAuto && r.hosts() != nil {
+		alg = algNodeAware
+	}
 	if alg == algAuto {
 		alg = chooseAllgather(len(recv))
 	}
@@ -47,6 +57,12 @@ func allgather(ctx context.Context, c *comm.Comm, name string, send, recv []byte
 	case algRing:
 		counts, displs := uniform(r.size, len(send))
 		allgatherRing(r, send, recv, counts, displs)
+	case algNodeAware:
+		if h := r.hosts(); h != nil {
+			hierAllgather(r, h, send, recv, len(send))
+		} else {
+			allgatherBruck(r, send, recv)
+		}
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Allgather", alg)
 	}

@@ -23,6 +23,7 @@ func allgatherv(ctx context.Context, c *comm.Comm, name string, send, recv []byt
 		return err
 	}
 	r := newRun(ctx, c, name, kindAllgatherv)
+	defer r.free()
 	bc, bd, err := checkCounts(name, r.rank, r.size, counts, displs, len(recv)/esize, esize, "recv")
 	if err == nil && bc[r.rank] != len(send) {
 		err = argError(name, r.rank, comm.ErrSizeMismatch, "counts[%d] = %d but send has %d elements", r.rank, counts[r.rank], len(send)/esize)

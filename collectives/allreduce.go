@@ -40,8 +40,14 @@ func allreduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv
 	if err != nil {
 		return err
 	}
+	if alg == algAuto {
+		if alg, err = forced(kindAllreduce, d.commutative); err != nil {
+			return err
+		}
+	}
 	n := len(send)
 	r := newRun(ctx, c, name, kindAllreduce)
+	defer r.free()
 	if len(recv) != n {
 		// Take part with a scratch result, so that no other rank waits forever, then report.
 		r.failf(comm.ErrSizeMismatch, "send has %d elements, recv %d; they must be equal", n, len(recv))
@@ -59,6 +65,9 @@ func allreduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv
 		}
 	}
 	r.begin()
+	if alg == algAuto && d.commutative && r.hosts() != nil {
+		alg = algNodeAware
+	}
 	if alg == algAuto {
 		alg = chooseAllreduce(r.size, n, n*sizeOf[T](), d.commutative)
 	}
@@ -72,6 +81,12 @@ func allreduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv
 		allreduceRing(r, send, recv, d)
 	case algRabenseifner:
 		allreduceRabenseifner(r, send, recv, d)
+	case algNodeAware:
+		if h := r.hosts(); h != nil && d.commutative {
+			hierAllreduce(r, h, send, recv, d)
+		} else {
+			allreduceRecursiveDoubling(r, send, recv, d)
+		}
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Allreduce", alg)
 	}

@@ -19,12 +19,10 @@ func allreduceRecursiveDoubling[T any](r *run, send, recv []T, d Reduction[T]) {
 	}
 	pof2 := pof2Below(p)
 	rem := p - pof2
-	tmp, held := scratch[T](n)
-	defer release(held)
+	tmp := scratch[T](r, 0, n)
 	var left []T
 	if !d.commutative {
-		l, heldLeft := scratch[T](n)
-		defer release(heldLeft)
+		l := scratch[T](r, 1, n)
 		left = l
 	}
 

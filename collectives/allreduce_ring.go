@@ -23,8 +23,7 @@ func allreduceRing[T any](r *run, send, recv []T, d Reduction[T]) {
 		return v[lo:hi]
 	}
 	_, maxLen := block(n, p, 0)
-	tmp, held := scratch[T](maxLen)
-	defer release(held)
+	tmp := scratch[T](r, 0, maxLen)
 	// Each block of recv is first written here, from send and the partial sum that arrives
 	// (or, for the block the rank sends first, taken from send as it is): no copy of the
 	// whole vector up front. In place (send and recv the same), the copies are no-ops.

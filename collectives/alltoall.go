@@ -23,6 +23,7 @@ func alltoall(ctx context.Context, c *comm.Comm, name string, send, recv []byte,
 		return err
 	}
 	r := newRun(ctx, c, name, kindAlltoall)
+	defer r.free()
 	if len(send) != len(recv) || len(send)%(r.size*esize) != 0 {
 		r.failf(comm.ErrSizeMismatch, "send has %d elements and recv %d; they must be equal and a multiple of the %d ranks", len(send)/esize, len(recv)/esize, r.size)
 		recv = make([]byte, len(send))

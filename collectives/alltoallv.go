@@ -20,6 +20,7 @@ func AlltoallvContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv
 		return err
 	}
 	r := newRun(ctx, c, name, kindAlltoallv)
+	defer r.free()
 	sb, sc, sd, err := send.bytes(name, r.rank, r.size, "send")
 	r.fail(err)
 	rb, rc, rd, err := recv.bytes(name, r.rank, r.size, "recv")

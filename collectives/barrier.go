@@ -19,12 +19,17 @@ func BarrierContext(ctx context.Context, c *comm.Comm) error {
 		return err
 	}
 	r := newRun(ctx, c, name, kindBarrier)
+	defer r.free()
 	if nat := r.native(algAuto); nat != nil {
 		if err, ok := r.callNative(nil, nil, func(_, _ []byte) error { return nat.Barrier() }); ok {
 			return err
 		}
 	}
 	r.begin()
-	barrierDissemination(r)
+	if h := r.hosts(); h != nil {
+		hierBarrier(r, h)
+	} else {
+		barrierDissemination(r)
+	}
 	return r.end()
 }

@@ -34,13 +34,23 @@ func bcast(ctx context.Context, c *comm.Comm, name string, buf []byte, root int,
 	if err := checkRoot(c, name, root); err != nil {
 		return err
 	}
+	if alg == algAuto {
+		var err error
+		if alg, err = forced(kindBcast, true); err != nil {
+			return err
+		}
+	}
 	r := newRun(ctx, c, name, kindBcast)
+	defer r.free()
 	if nat := r.native(alg); nat != nil {
 		if err, ok := r.callNative(nil, buf, func(_, buf []byte) error { return nat.Bcast(buf, root) }); ok {
 			return err
 		}
 	}
 	r.begin()
+	if alg == algAuto && r.hosts() != nil {
+		alg = algNodeAware
+	}
 	if alg == algAuto {
 		alg = chooseBcast(r.size, len(buf))
 	}
@@ -49,6 +59,12 @@ func bcast(ctx context.Context, c *comm.Comm, name string, buf []byte, root int,
 		bcastBinomial(r, buf, root)
 	case algScatterAllgather:
 		bcastScatterAllgather(r, buf, root)
+	case algNodeAware:
+		if h := r.hosts(); h != nil {
+			hierBcast(r, h, buf, root)
+		} else {
+			bcastBinomial(r, buf, root)
+		}
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Bcast", alg)
 	}

@@ -24,7 +24,9 @@
 // Each collective has an entry-point file (allreduce.go, bcast.go, ...) that checks the arguments
 // and picks an algorithm by message size and communicator size; each algorithm sits in a file of
 // its own (allreduce_ring.go, bcast_binomial.go, ...) whose header gives its cost in the α–β–γ
-// model. docs/collectives.md indexes them and records the measured switch points.
+// model. docs/collectives.md indexes them and records the measured switch points. The
+// environment can force one (GOMPI_COLL_ALLREDUCE=ring, GOMPI_COLL_BCAST=binomial, ...: see
+// forced.go and docs/collectives.md), for benchmarks and for teaching.
 //
 // # Calling convention
 //

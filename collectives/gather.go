@@ -26,6 +26,7 @@ func gather(ctx context.Context, c *comm.Comm, name string, send, recv []byte, e
 		return err
 	}
 	r := newRun(ctx, c, name, kindGather)
+	defer r.free()
 	if want := r.size * len(send); r.rank == root && len(recv) != want {
 		r.failf(comm.ErrSizeMismatch, "recv has %d elements at the root, want %d (%d ranks × %d)", len(recv)/esize, want/esize, r.size, len(send)/esize)
 		recv = make([]byte, want)

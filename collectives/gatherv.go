@@ -28,6 +28,7 @@ func gatherv(ctx context.Context, c *comm.Comm, name string, send, recv []byte, 
 		return err
 	}
 	r := newRun(ctx, c, name, kindGatherv)
+	defer r.free()
 	var bc, bd []int
 	if r.rank == root {
 		var err error

@@ -38,7 +38,13 @@ func reduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv []
 	if err != nil {
 		return err
 	}
+	if alg == algAuto {
+		if alg, err = forced(kindReduce, d.commutative); err != nil {
+			return err
+		}
+	}
 	r := newRun(ctx, c, name, kindReduce)
+	defer r.free()
 	n := len(send)
 	if r.rank == root && len(recv) != n {
 		// Take part with a scratch result, so that no other rank waits forever, then report.
@@ -57,6 +63,9 @@ func reduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv []
 		}
 	}
 	r.begin()
+	if alg == algAuto && d.commutative && r.hosts() != nil {
+		alg = algNodeAware
+	}
 	if alg == algAuto {
 		alg = chooseReduce(r.size, n, n*sizeOf[T](), d.commutative)
 	}
@@ -68,6 +77,12 @@ func reduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv []
 			return errorf(name, comm.ErrInvalidArgument, "the %v algorithm needs a commutative op", alg)
 		}
 		reduceRabenseifner(r, send, recv, d, root)
+	case algNodeAware:
+		if h := r.hosts(); h != nil && d.commutative {
+			hierReduce(r, h, send, recv, d, root)
+		} else {
+			reduceBinomial(r, send, recv, d, root)
+		}
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Reduce", alg)
 	}

@@ -22,7 +22,7 @@ func reduceBinomial[T any](r *run, send, recv []T, d Reduction[T], root int) {
 	if r.rank != root {
 		// Not the root: recv may be nil (it matters only at the root), even on the tree's
 		// root, rank 0, when a non-commutative op is reduced there and forwarded.
-		acc = make([]T, n)
+		acc = scratch[T](r, 0, n)
 	}
 	copy(acc, send)
 	var tmp []T
@@ -33,7 +33,7 @@ func reduceBinomial[T any](r *run, send, recv []T, d Reduction[T], root int) {
 		}
 		if v+mask < p {
 			if tmp == nil {
-				tmp = make([]T, n)
+				tmp = scratch[T](r, 1, n)
 			}
 			r.recv(asBytes(tmp), (v+mask+treeRoot)%p)
 			if r.err == nil {

@@ -30,7 +30,13 @@ func reduceScatter[T any](ctx context.Context, c *comm.Comm, name string, sendBl
 	if err != nil {
 		return err
 	}
+	if alg == algAuto {
+		if alg, err = forced(kindReduceScatter, d.commutative); err != nil {
+			return err
+		}
+	}
 	r := newRun(ctx, c, name, kindReduceScatter)
+	defer r.free()
 	send, counts := sendBlocks.Buf, sendBlocks.Counts
 	esize := sizeOf[T]()
 	bc, bd, err := checkCounts(name, r.rank, r.size, counts, sendBlocks.Displs, len(send), esize, "send")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -75,15 +76,32 @@ type run struct {
 	b      backend.Backend // c's collective shadow, see shadow
 	name   string
 	kind   kind
-	rank   int
+	rank   int // this rank in the ranks the algorithm runs on: c's, or group's (within)
 	size   int
+	me     int   // this rank in c
+	group  []int // the ranks of c the algorithm runs on, by its numbering; nil: all of c
 	err    error
 	quit   bool // failed and waits for nothing more: ctx ended, or broken
 	broken bool // c's collectives were broken on this rank before the call
+
+	bufs [scratchSlots][]byte // scratch vectors, kept from call to call (see scratch)
 }
 
+// newRun returns a run from runPool (a collective call allocates none in the steady state);
+// the caller frees it when the call returns (defer r.free()). Nothing may keep it beyond: a
+// native call that goes on in the background holds no reference to its run.
 func newRun(ctx context.Context, c *comm.Comm, name string, k kind) *run {
-	return &run{ctx: ctx, done: ctx.Done(), c: c, name: name, kind: k, rank: c.Rank(), size: c.Size()}
+	r := runPool.Get().(*run)
+	*r = run{ctx: ctx, done: ctx.Done(), c: c, name: name, kind: k, rank: c.Rank(), size: c.Size(), me: c.Rank(), bufs: r.bufs}
+	return r
+}
+
+var runPool = sync.Pool{New: func() any { return new(run) }}
+
+// free returns r to runPool.
+func (r *run) free() {
+	*r = run{bufs: r.bufs}
+	runPool.Put(r)
 }
 
 // shadow returns the collective context's backend, made on first use. On the Go engine it
@@ -111,8 +129,9 @@ func (r *run) shadow() backend.Backend {
 		return r.b
 	}
 	ready := make(chan backend.Backend, 1)
+	c := r.c // the call may run after this run is over (and reused)
 	err, _ := r.callNative(nil, nil, func(_, _ []byte) error {
-		b := commlink.Shadow(r.c)
+		b := commlink.Shadow(c)
 		st.mu.Lock()
 		st.shadowMade = true
 		st.mu.Unlock()
@@ -221,7 +240,35 @@ func ctxEnded(ctx context.Context) error {
 
 // ctxError is the error of a run whose context ended with err.
 func (r *run) ctxError(err error) error {
-	return errorf(r.name, err, "rank %d: context ended before the collective finished", r.rank)
+	return errorf(r.name, err, "rank %d: context ended before the collective finished", r.me)
+}
+
+// peer returns the rank in c of rank v of the ranks the algorithm runs on.
+func (r *run) peer(v int) int {
+	if r.group == nil {
+		return v
+	}
+	return r.group[v]
+}
+
+// within runs f, one of the algorithms, on the ranks group of c (this rank among them), as if
+// they were the whole communicator: r.rank and r.size are this rank's index in group and
+// len(group) meanwhile, and the peers f names are indexes in group. The phases of the
+// node-aware algorithms (hier.go) run this way; the messages they exchange are those of this
+// run (same kind, same tags), in the order of the schedule, which every pair of ranks follows
+// alike. It does not nest.
+func (r *run) within(group []int, f func()) {
+	rank, size := r.rank, r.size
+	r.rank, r.size, r.group = -1, len(group), group
+	for i, q := range group {
+		if q == r.me {
+			r.rank = i
+		}
+	}
+	if r.rank >= 0 {
+		f()
+	}
+	r.rank, r.size, r.group = rank, size, nil
 }
 
 // checkCtx fails the run if its context has ended, so that it stops waiting.
@@ -246,12 +293,12 @@ func (r *run) fail(err error) {
 
 // failf records an error wrapping sentinel, with a message naming the operation and this rank.
 func (r *run) failf(sentinel error, format string, args ...any) {
-	r.fail(argError(r.name, r.rank, sentinel, format, args...))
+	r.fail(argError(r.name, r.me, sentinel, format, args...))
 }
 
 // wrap names the operation and the rank in an error from the backend.
 func (r *run) wrap(err error) error {
-	return fmt.Errorf("collectives: %s on rank %d: %w", r.name, r.rank, err)
+	return fmt.Errorf("collectives: %s on rank %d: %w", r.name, r.me, err)
 }
 
 // noPeer fills backend.Error's Peer for errors that concern the whole collective rather than one peer.
@@ -292,7 +339,7 @@ func (r *run) send(buf []byte, dest int) {
 		r.sendAbort(dest)
 		return
 	}
-	if err := r.shadow().Send(r.ctx, buf, dest, int(r.kind)<<tagShift); err != nil {
+	if err := r.shadow().Send(r.ctx, buf, r.peer(dest), int(r.kind)<<tagShift); err != nil {
 		r.fail(r.wrap(err))
 		r.quit = r.quit || isCtxErr(err)
 		// The message did not go (withdrawn when ctx ended, or dest is gone): an abort takes
@@ -305,7 +352,7 @@ func (r *run) send(buf []byte, dest int) {
 // context that cannot end costs no wait; if it cannot be sent (dest is gone), nobody is left
 // to tell.
 func (r *run) sendAbort(dest int) {
-	_ = r.shadow().Send(context.WithoutCancel(r.ctx), nil, dest, int(r.kind)<<tagShift|r.abortCode())
+	_ = r.shadow().Send(context.WithoutCancel(r.ctx), nil, r.peer(dest), int(r.kind)<<tagShift|r.abortCode())
 }
 
 // recv receives the next message from rank src, which must fill buf exactly (after an error:
@@ -316,7 +363,7 @@ func (r *run) recv(buf []byte, src int) {
 		r.discard(src)
 		return
 	}
-	st, err := r.shadow().Recv(r.ctx, buf, src, backend.AnyTag)
+	st, err := r.shadow().Recv(r.ctx, buf, r.peer(src), backend.AnyTag)
 	r.check(st, err, buf, src)
 }
 
@@ -329,7 +376,23 @@ func (r *run) sendrecv(sbuf []byte, dest int, rbuf []byte, src int) {
 		r.discard(src)
 		return
 	}
-	req, err := r.shadow().Irecv(rbuf, src, backend.AnyTag)
+	if sr, ok := r.shadow().(backend.Sendrecver); ok {
+		st, sendErr, recvErr := sr.Sendrecv(r.ctx, sbuf, r.peer(dest), int(r.kind)<<tagShift, rbuf, r.peer(src), backend.AnyTag)
+		if sendErr != nil {
+			// The message did not go: an abort takes its place (see send). The receive was
+			// withdrawn unless it matched; a withdrawn one's message is dropped instead.
+			r.fail(r.wrap(sendErr))
+			r.quit = r.quit || isCtxErr(sendErr)
+			r.sendAbort(dest)
+			if recvErr != nil && unreceived(recvErr) {
+				r.discard(src)
+			}
+			return
+		}
+		r.check(st, recvErr, rbuf, src)
+		return
+	}
+	req, err := r.shadow().Irecv(rbuf, r.peer(src), backend.AnyTag)
 	if err != nil {
 		r.fail(r.wrap(err))
 		r.sendAbort(dest)
@@ -363,7 +426,7 @@ func (r *run) discard(src int) {
 		r.postDiscard(src)
 		return
 	}
-	if _, _, err := r.shadow().RecvAlloc(r.ctx, src, backend.AnyTag); err != nil && unreceived(err) {
+	if _, _, err := r.shadow().RecvAlloc(r.ctx, r.peer(src), backend.AnyTag); err != nil && unreceived(err) {
 		r.quit = r.quit || isCtxErr(err)
 		r.discard(src)
 	}
@@ -376,7 +439,7 @@ func (r *run) discard(src int) {
 // came for could take a later message of another protocol on the shadow, such as those that
 // make a communicator with Dup or Split.
 func (r *run) postDiscard(src int) {
-	_, _ = r.shadow().Irecv(nil, src, int(r.kind)<<tagShift)
+	_, _ = r.shadow().Irecv(nil, r.peer(src), int(r.kind)<<tagShift)
 }
 
 // unreceived reports whether a receive that failed with err left its message to come: it was
@@ -407,24 +470,24 @@ func (r *run) check(st backend.Status, err error, buf []byte, src int) {
 		// Checked before the kind: a revoke comes from a collective that failed earlier.
 		switch code {
 		case abortRevoked:
-			r.failf(ErrCollectiveAborted, "rank %d stopped taking part in collectives on this communicator after its %v failed", src, k)
+			r.failf(ErrCollectiveAborted, "rank %d stopped taking part in collectives on this communicator after its %v failed", r.peer(src), k)
 		case abortCanceled:
-			r.failf(comm.ErrCanceled, "rank %d abandoned the %v: its context ended", src, k)
+			r.failf(comm.ErrCanceled, "rank %d abandoned the %v: its context ended", r.peer(src), k)
 		default:
 			sentinel, ok := abortSentinels[code]
 			if !ok {
 				sentinel = errAborted
 			}
-			r.failf(sentinel, "rank %d abandoned the %v after an error", src, k)
+			r.failf(sentinel, "rank %d abandoned the %v after an error", r.peer(src), k)
 		}
 		return
 	}
 	if k != r.kind {
-		r.failf(comm.ErrInvalidArgument, "received a message of %v from rank %d during %v (ranks called collectives in different orders)", k, src, r.kind)
+		r.failf(comm.ErrInvalidArgument, "received a message of %v from rank %d during %v (ranks called collectives in different orders)", k, r.peer(src), r.kind)
 		return
 	}
 	if err != nil || st.Bytes != len(buf) {
-		r.failf(comm.ErrSizeMismatch, "received %d bytes from rank %d where %d were expected (counts differ between ranks)", st.Bytes, src, len(buf))
+		r.failf(comm.ErrSizeMismatch, "received %d bytes from rank %d where %d were expected (counts differ between ranks)", st.Bytes, r.peer(src), len(buf))
 	}
 }
 
@@ -493,13 +556,14 @@ const (
 	algPairwise
 	algLinear
 	algReduceScatterv
+	algNodeAware // hier.go: phases within hosts and between them
 )
 
 var algNames = [...]string{
 	algAuto: "auto", algDissemination: "dissemination", algBinomial: "binomial",
 	algScatterAllgather: "scatter-allgather", algRecursiveDoubling: "recursive-doubling",
 	algRing: "ring", algRabenseifner: "rabenseifner", algBruck: "bruck", algPairwise: "pairwise",
-	algLinear: "linear", algReduceScatterv: "reduce-scatterv",
+	algLinear: "linear", algReduceScatterv: "reduce-scatterv", algNodeAware: "node-aware",
 }
 
 func (a algorithm) String() string {

@@ -40,6 +40,7 @@ func scan[T any](ctx context.Context, c *comm.Comm, name string, k kind, send, r
 		return err
 	}
 	r := newRun(ctx, c, name, k)
+	defer r.free()
 	if len(recv) != len(send) {
 		r.failf(comm.ErrSizeMismatch, "send has %d elements, recv %d; they must be equal", len(send), len(recv))
 		recv = make([]T, len(send))

@@ -26,6 +26,7 @@ func scatter(ctx context.Context, c *comm.Comm, name string, send, recv []byte, 
 		return err
 	}
 	r := newRun(ctx, c, name, kindScatter)
+	defer r.free()
 	if want := r.size * len(recv); r.rank == root && len(send) != want {
 		r.failf(comm.ErrSizeMismatch, "send has %d elements at the root, want %d (%d ranks × %d)", len(send)/esize, want/esize, r.size, len(recv)/esize)
 		send = make([]byte, want)

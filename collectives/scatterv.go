@@ -26,6 +26,7 @@ func scatterv(ctx context.Context, c *comm.Comm, name string, send []byte, count
 		return err
 	}
 	r := newRun(ctx, c, name, kindScatterv)
+	defer r.free()
 	var bc, bd []int
 	if r.rank == root {
 		var err error

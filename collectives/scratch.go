@@ -2,44 +2,34 @@ package collectives
 
 import (
 	"reflect"
-	"sync"
 	"unsafe"
 )
 
 // Scratch vectors (the blocks a reduction receives before it combines them) are reused from
 // call to call rather than allocated: a 1 MiB Allreduce on 2 ranks spent a tenth of its time
-// clearing a fresh 512 KiB buffer, and the garbage collector the rest of the cost. Buffers of
-// element types without pointers come from a pool of byte slices; others (user operations on
-// arbitrary Go types) are allocated, so the collector keeps seeing their pointers.
-var scratchPool sync.Pool // of *[]byte
+// clearing a fresh 512 KiB buffer, and the garbage collector the rest of the cost. A run keeps
+// a few byte buffers that survive its return to runPool, grown when a call needs more, so that
+// a rank calling collectives over and over gets the same run, and the same buffers, back (they
+// go with the run when a collection empties the pool). Element types with pointers (user
+// operations on arbitrary Go types) get fresh vectors, so the collector keeps seeing their
+// pointers.
 
-// scratch returns a vector of n elements whose contents are undefined, and what to pass to
-// release to give it back (after which the caller must not use the vector).
-func scratch[T any](n int) ([]T, *[]byte) {
+// scratchSlots is the number of scratch vectors one run may use at once.
+const scratchSlots = 3
+
+// scratch returns a vector of n elements whose contents are undefined, held by r in slot
+// (0 <= slot < scratchSlots; the flat algorithms use 0 and 1, the node-aware ones 2) until r's next call of scratch with that slot or r's end.
+func scratch[T any](r *run, slot, n int) []T {
 	size := n * sizeOf[T]()
 	if size == 0 || !pointerFree[T]() {
-		return make([]T, n), nil
+		return make([]T, n)
 	}
-	var b *[]byte
-	if v := scratchPool.Get(); v != nil {
-		b = v.(*[]byte)
+	b := r.bufs[slot]
+	if cap(b) < size {
+		b = make([]byte, size)
+		r.bufs[slot] = b
 	}
-	if b == nil || cap(*b) < size {
-		if b != nil {
-			scratchPool.Put(b) // a smaller one stays for smaller calls
-		}
-		nb := make([]byte, size)
-		b = &nb
-	}
-	s := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(*b))), n)
-	return s, b
-}
-
-// release gives back a vector that scratch returned with b.
-func release(b *[]byte) {
-	if b != nil {
-		scratchPool.Put(b)
-	}
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
 }
 
 // pointerFree reports whether values of T hold no pointers, so that their memory may be

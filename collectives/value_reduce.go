@@ -52,6 +52,7 @@ func AllreduceValueContext[T any](ctx context.Context, c *comm.Comm, v T, f func
 		return zero, argError(name, c.Rank(), comm.ErrInvalidArgument, "nil function")
 	}
 	r := newRun(ctx, c, name, kindAllreduce)
+	defer r.free()
 	r.begin()
 	acc := foldToZero(r, v, f)
 	// Broadcast the fold from rank 0 along a binomial tree over the ranks.
@@ -102,6 +103,7 @@ func ReduceValueContext[T any](ctx context.Context, c *comm.Comm, v T, f func(a,
 		return zero, argError(name, c.Rank(), comm.ErrInvalidArgument, "nil function")
 	}
 	r := newRun(ctx, c, name, kindReduce)
+	defer r.free()
 	r.begin()
 	acc := foldToZero(r, v, f)
 	var data []byte
@@ -146,6 +148,7 @@ func ScanValueContext[T any](ctx context.Context, c *comm.Comm, v T, f func(a, b
 		return zero, argError(name, c.Rank(), comm.ErrInvalidArgument, "nil function")
 	}
 	r := newRun(ctx, c, name, kindScan)
+	defer r.free()
 	r.begin()
 	// Recursive doubling: after the step with mask m, partial is the fold of the ranks of this
 	// rank's aligned block of 2m ranks, and result the fold of the ranks 0..me. A partner's

@@ -156,6 +156,15 @@ type Poller interface {
 	Watch()
 }
 
+// HostMap is implemented by transports that know which ranks share a host (gompirun's, which
+// reach the ranks of their own host through shared memory and the others through TCP), so
+// that collectives can work in two levels: within each host, and between one rank per host.
+type HostMap interface {
+	// Hosts returns the host of every world rank, numbered 0, 1, ... in the order of each
+	// host's lowest rank; nil when unknown. The same on every rank.
+	Hosts() []int
+}
+
 // PeerEager is implemented by transports whose eager limit differs between peers (a job on
 // shared memory within a host and TCP across hosts).
 type PeerEager interface {

@@ -126,3 +126,36 @@ func TestNamespaces(t *testing.T) {
 		}
 	}
 }
+
+// TestNamespacesNodeAware runs the collectives across the two namespaces with uneven hosts,
+// three ranks on the first and two on the second: the node-aware algorithms (a phase over
+// shared memory within each host, one over TCP between the hosts' leaders) must give the
+// serial results for every root and size (testdata/hier checks them), and Algorithm must
+// report them.
+func TestNamespacesNodeAware(t *testing.T) {
+	env := setupNetns(t)
+	agent, _ := filepath.Abs("testdata/netns-agent.sh")
+	ns1 := strings.TrimPrefix(env[0], "GOMPI_TEST_NS1=")
+	bin := buildTestdata(t, "hier")
+	for _, hier := range []string{"", "off"} {
+		res := runCmd(t, append(env, "GOMPI_COLL_HIER="+hier), "ip", "netns", "exec", ns1, gompirunBin,
+			"--host", nsHosts[0]+":3,"+nsHosts[1]+":2", "--launch-agent", "/bin/sh "+agent, bin)
+		if res.code != 0 {
+			t.Fatalf("GOMPI_COLL_HIER=%q: exit code %d\nstdout:\n%s\nstderr:\n%s", hier, res.code, res.stdout, res.stderr)
+		}
+		alg := "node-aware"
+		if hier == "off" {
+			alg = "recursive-doubling"
+		}
+		for r := range 5 {
+			host := nsHosts[0]
+			if r >= 3 {
+				host = nsHosts[1]
+			}
+			want := fmt.Sprintf("rank %d/5 collectives ok host=%s allreduce=%s ", r, host, alg)
+			if !strings.Contains(res.stdout, want) {
+				t.Errorf("GOMPI_COLL_HIER=%q: output lacks %q:\n%s", hier, want, res.stdout)
+			}
+		}
+	}
+}

@@ -77,6 +77,49 @@ type Backend interface {
 	Free() error
 }
 
+// Sendrecver is a Backend that can send one message and receive another at once, as
+// MPI_Sendrecv does, without allocating: gompi's engine. Package collectives uses it for the
+// exchanges of its algorithms when the shadow has it, and Irecv, Send and Wait otherwise. The
+// send error and the receive error are returned apart; if the send fails, the receive is
+// withdrawn unless it has matched (its error then wraps context.Canceled).
+type Sendrecver interface {
+	Sendrecv(ctx context.Context, sbuf []byte, dest, stag int, rbuf []byte, source, rtag int) (st Status, sendErr, recvErr error)
+}
+
+// HostMap is a Backend that may know which of its ranks share a host (gompi's engine under
+// gompirun, over shared memory within a host and TCP across): Hosts returns that, the same on
+// every rank, or nil when unknown. It is computed once per communicator: calling it is free.
+type HostMap interface {
+	Hosts() *Hosts
+}
+
+// Hosts says how a communicator's ranks sit on hosts. Hosts are numbered 0, 1, ... in the
+// order of their lowest rank.
+type Hosts struct {
+	Of      []int   // the host of each rank
+	Members [][]int // the ranks of each host, ascending
+	Leaders []int   // the lowest rank of each host: Leaders[h] == Members[h][0]
+}
+
+// NewHosts returns the Hosts of ranks whose hosts are of (any numbers; equal numbers share a
+// host).
+func NewHosts(of []int) *Hosts {
+	h := &Hosts{Of: make([]int, len(of))}
+	number := map[int]int{}
+	for r, x := range of {
+		n, ok := number[x]
+		if !ok {
+			n = len(number)
+			number[x] = n
+			h.Members = append(h.Members, nil)
+			h.Leaders = append(h.Leaders, r)
+		}
+		h.Of[r] = n
+		h.Members[n] = append(h.Members[n], r)
+	}
+	return h
+}
+
 // Request is a pending nonblocking operation.
 //
 // Its methods are safe for concurrent use. Once Wait or Test has reported completion, the

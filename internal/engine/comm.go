@@ -20,6 +20,7 @@ type Comm struct {
 	group   []int // communicator rank -> world rank
 	toLocal []int // world rank -> communicator rank, or -1
 	shadow  *Comm // same group, context ctx+1, for collectives
+	hosts   *backend.Hosts
 	freed   atomic.Bool
 	world   bool
 }
@@ -32,8 +33,16 @@ func newComm(e *Engine, ctx uint32, group []int) *Comm {
 	for i, w := range group {
 		toLocal[w] = i
 	}
-	c := &Comm{e: e, ctx: ctx, rank: toLocal[e.rank], group: group, toLocal: toLocal}
-	c.shadow = &Comm{e: e, ctx: ctx + 1, rank: c.rank, group: group, toLocal: toLocal}
+	var hosts *backend.Hosts
+	if e.hosts != nil {
+		of := make([]int, len(group))
+		for i, w := range group {
+			of[i] = e.hosts[w]
+		}
+		hosts = backend.NewHosts(of)
+	}
+	c := &Comm{e: e, ctx: ctx, rank: toLocal[e.rank], group: group, toLocal: toLocal, hosts: hosts}
+	c.shadow = &Comm{e: e, ctx: ctx + 1, rank: c.rank, group: group, toLocal: toLocal, hosts: hosts}
 	c.shadow.shadow = c.shadow
 	return c
 }
@@ -54,6 +63,10 @@ func (c *Comm) localOrAny(world int) int {
 }
 
 func (c *Comm) contains(world int) bool { return c.toLocal[world] >= 0 }
+
+// Hosts implements backend.HostMap: how c's ranks sit on hosts, made with c; nil when the
+// transport does not know.
+func (c *Comm) Hosts() *backend.Hosts { return c.hosts }
 
 // Rank implements backend.Backend.
 func (c *Comm) Rank() int { return c.rank }
@@ -139,6 +152,38 @@ func (c *Comm) Send(ctx context.Context, buf []byte, dest, tag int) error {
 	_, err := r.wait(ctx)
 	putReq(r)
 	return err
+}
+
+// Sendrecv implements backend.Sendrecver: it sends sbuf to dest with stag while it receives
+// from source with rtag into rbuf, both with pooled requests that the calling goroutine drives
+// (waitPair), so that it allocates nothing, and two ranks exchanging large messages cannot
+// deadlock. If the send fails, the receive is withdrawn unless it has matched.
+func (c *Comm) Sendrecv(ctx context.Context, sbuf []byte, dest, stag int, rbuf []byte, source, rtag int) (backend.Status, error, error) {
+	if err := c.check("Sendrecv", dest, stag, false); err != nil {
+		return backend.Status{}, err, err
+	}
+	if err := c.check("Sendrecv", source, rtag, true); err != nil {
+		return backend.Status{}, err, err
+	}
+	e := c.e
+	w := c.group[dest]
+	s := e.getReq(c, kindSend, "Sendrecv")
+	s.peer = w
+	r := e.getReq(c, kindRecv, "Sendrecv")
+	r.owner = s
+	r.buf = rbuf
+	c.post(r, source, rtag)
+	if w == e.rank || len(sbuf) <= e.eagers[w] {
+		s.err = c.sendEager("Sendrecv", sbuf, w, stag)
+		s.state = stateDone // never registered anywhere: nobody else sees s
+	} else {
+		c.startRendezvous(s, sbuf, w, stag)
+	}
+	waitPair(ctx, s, r)
+	st, sendErr, recvErr := r.st, s.err, r.err
+	putReq(r)
+	putReq(s)
+	return st, sendErr, recvErr
 }
 
 // sendEager sends a whole message at once: to a peer in one frame, to oneself by delivering it

@@ -55,6 +55,8 @@ type Engine struct {
 	poller   transport.Poller
 	spinPeer []bool
 	spinAny  bool
+	// hosts is the host of every world rank, when the transport knows (transport.HostMap).
+	hosts []int
 
 	mu       sync.Mutex
 	queues   map[uint32]*queues
@@ -104,6 +106,11 @@ func newEngine(t transport.Transport) *Engine {
 			if w != e.rank {
 				e.frags[w] = max(f.FragmentSize(w), 0)
 			}
+		}
+	}
+	if hm, ok := t.(transport.HostMap); ok {
+		if h := hm.Hosts(); len(h) == e.size {
+			e.hosts = h
 		}
 	}
 	if p, ok := t.(transport.Poller); ok {

@@ -15,8 +15,8 @@ import (
 	"github.com/gompi/gompi/transport/tcp/tcptest"
 )
 
-// pattern fills a buffer of n bytes with a sequence that differs at every fragment boundary.
-func pattern(n int, seed byte) []byte {
+// fragPattern fills a buffer of n bytes with a sequence that differs at every fragment boundary.
+func fragPattern(n int, seed byte) []byte {
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = byte(i*7+i>>12) ^ seed
@@ -50,7 +50,7 @@ func TestSmallPassesLargeOverTCP(t *testing.T) {
 					})
 				}
 			}, nil)()
-			big, little := pattern(large, 1), pattern(small, 2)
+			big, little := fragPattern(large, 1), fragPattern(small, 2)
 			err := tcptest.Run(2, func(c *comm.Comm) error {
 				if c.Rank() == 0 {
 					errc := make(chan error, 1)
@@ -130,7 +130,7 @@ func TestSendWithdrawnMidMessage(t *testing.T) {
 					close(aborting)
 				}
 			})()
-			first, second := pattern(n, 3), pattern(n, 4)
+			first, second := fragPattern(n, 3), fragPattern(n, 4)
 			err := tcptest.Run(2, func(c *comm.Comm) error {
 				if c.Rank() == 0 {
 					var err error
@@ -201,7 +201,7 @@ func interleave(cfg tcp.Config) error {
 				go func() {
 					defer wg.Done()
 					for i, n := range sizes {
-						if err := comm.Send(c, pattern(n, byte(c.Rank()*16+g+i)), peer, g); err != nil {
+						if err := comm.Send(c, fragPattern(n, byte(c.Rank()*16+g+i)), peer, g); err != nil {
 							errs <- err
 							return
 						}
@@ -216,7 +216,7 @@ func interleave(cfg tcp.Config) error {
 					for i, n := range sizes {
 						buf := make([]byte, n)
 						st, err := comm.Recv(c, buf, peer, g)
-						if err == nil && (st.Bytes != n || !bytes.Equal(buf, pattern(n, byte(peer*16+g+i)))) {
+						if err == nil && (st.Bytes != n || !bytes.Equal(buf, fragPattern(n, byte(peer*16+g+i)))) {
 							err = fmt.Errorf("rank %d from %d tag %d: message %d (%d bytes) corrupted", c.Rank(), peer, g, i, n)
 						}
 						if err == nil {

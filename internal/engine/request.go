@@ -71,6 +71,9 @@ type request struct {
 	// sends on done only for a parked owner, so a polling owner needs no channel at all. Only
 	// the owner takes the token (back to wakeIdle, under Engine.mu).
 	wake atomic.Uint32
+	// owner, when set, is the request whose owner also drives this one (Sendrecv): every
+	// notification of this request goes to owner's wake and done instead.
+	owner *request
 
 	next, prev *request
 }
@@ -142,6 +145,9 @@ func (e *Engine) notify(r *request) { e.notifyAs(r, wakeSignalled) }
 // notifyAs gives the owner of r the token tok: wakeSignalled, or wakeFinished when r is done.
 // Caller holds e.mu.
 func (e *Engine) notifyAs(r *request, tok uint32) {
+	if r.owner != nil {
+		r, tok = r.owner, wakeSignalled // the owner looks at both requests under e.mu
+	}
 	for {
 		w := r.wake.Load()
 		if w == tok || w == wakeFinished {
@@ -182,7 +188,7 @@ func (e *Engine) fail(r *request, err error) {
 func (r *request) wait(ctx context.Context) (backend.Status, error) {
 	e := r.e
 	ctxDone := ctx.Done()
-	spin := e.poller != nil && (r.peer == anySource && e.spinAny || r.peer >= 0 && r.peer < len(e.spinPeer) && e.spinPeer[r.peer])
+	spin := e.spinsFor(r.peer)
 	for {
 		if !r.token(spin, ctxDone) {
 			e.cancel(r, ctx.Err())
@@ -206,6 +212,56 @@ func (r *request) wait(ctx context.Context) (backend.Status, error) {
 			e.sendCTS(peer, h)
 		case todoData:
 			e.sendData(ctx, r, h.Aux)
+		}
+	}
+}
+
+// spinsFor reports whether a wait for world rank peer (or anySource) polls before it parks.
+func (e *Engine) spinsFor(peer int) bool {
+	return e.poller != nil && (peer == anySource && e.spinAny || peer >= 0 && peer < len(e.spinPeer) && e.spinPeer[peer])
+}
+
+// waitPair blocks until send request s and receive request r, both pooled, are done, doing
+// the work handed to either (a CTS for r, the payload for s) as wait does for one. r's
+// notifications go to s (r.owner), so one token wakes the owner for either. If s fails while r
+// can still be withdrawn, r is withdrawn (with context.Canceled as its cause), as it is when
+// ctx ends (then with ctx.Err(), and s too).
+func waitPair(ctx context.Context, s, r *request) {
+	e := s.e
+	ctxDone := ctx.Done()
+	spin := e.spinsFor(s.peer) || e.spinsFor(r.peer)
+	withdrawn := false
+	for {
+		e.mu.Lock()
+		s.wake.Store(wakeIdle) // every state below is read after this, under the lock
+		st, sh := s.todo, s.todoHdr
+		rt, rh, rp := r.todo, r.todoHdr, r.todoPeer
+		s.todo, r.todo = todoNone, todoNone
+		sDone, rDone := s.state == stateDone, r.state == stateDone
+		sFailed := sDone && s.err != nil
+		e.mu.Unlock()
+		if rt == todoCTS {
+			e.sendCTS(rp, rh)
+		}
+		if st == todoData {
+			e.sendData(ctx, s, sh.Aux)
+			continue
+		}
+		if sDone && rDone {
+			return
+		}
+		if sFailed && !withdrawn {
+			withdrawn = true
+			e.cancel(r, context.Canceled)
+			continue
+		}
+		if rt != todoNone {
+			continue
+		}
+		if !s.token(spin, ctxDone) {
+			e.cancel(s, ctx.Err())
+			e.cancel(r, ctx.Err())
+			ctxDone = nil
 		}
 	}
 }

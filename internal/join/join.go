@@ -42,9 +42,10 @@ func Start(env *bootstrap.Env) (transport.Transport, error) {
 		store = client
 	}
 	local := []int{env.Rank}
+	var hosts []int // by world rank, when known
 	if env.Transport != "tcp" && env.Size > 1 {
 		var err error
-		if local, err = sameHost(ctx, env, store); err != nil {
+		if local, hosts, err = sameHost(ctx, env, store); err != nil {
 			return nil, err
 		}
 		if env.Transport == "shm" && len(local) < env.Size {
@@ -85,6 +86,7 @@ func Start(env *bootstrap.Env) (transport.Transport, error) {
 		return tc, nil
 	}
 	m, _ := newMux(env.Rank, env.Size, sm, tc)
+	m.hosts = hosts
 	for _, r := range local {
 		if r != env.Rank {
 			m.route(r, sm)
@@ -97,28 +99,35 @@ func Start(env *bootstrap.Env) (transport.Transport, error) {
 }
 
 // sameHost publishes which host this rank is on and returns the ranks on the same one,
-// ascending. Two ranks share a host when they run on the same kernel (boot id) in the same
-// network namespace, where their Unix sockets can meet.
-func sameHost(ctx context.Context, env *bootstrap.Env, store bootstrap.Store) ([]int, error) {
+// ascending, and the host of every rank (numbered in the order of each host's lowest rank).
+// Two ranks share a host when they run on the same kernel (boot id) in the same network
+// namespace, where their Unix sockets can meet.
+func sameHost(ctx context.Context, env *bootstrap.Env, store bootstrap.Store) ([]int, []int, error) {
 	me := hostID()
 	if err := store.Set(ctx, "gompi/host/"+strconv.Itoa(env.Rank), []byte(me)); err != nil {
-		return nil, fmt.Errorf("publish this rank's host: %w", err)
+		return nil, nil, fmt.Errorf("publish this rank's host: %w", err)
 	}
 	var local []int
+	hosts := make([]int, env.Size)
+	number := map[string]int{}
 	for r := range env.Size {
 		id := me
 		if r != env.Rank {
 			b, err := store.Get(ctx, "gompi/host/"+strconv.Itoa(r))
 			if err != nil {
-				return nil, fmt.Errorf("look up the host of rank %d: %w", r, err)
+				return nil, nil, fmt.Errorf("look up the host of rank %d: %w", r, err)
 			}
 			id = string(b)
 		}
 		if id == me {
 			local = append(local, r)
 		}
+		if _, ok := number[id]; !ok {
+			number[id] = len(number)
+		}
+		hosts[r] = number[id]
 	}
-	return local, nil
+	return local, hosts, nil
 }
 
 // hostID names this host as far as shared memory is concerned: the kernel's boot id and the

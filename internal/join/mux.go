@@ -17,7 +17,11 @@ type mux struct {
 	parts      []transport.Transport
 	by         []transport.Transport // by world rank; nil for this rank
 	poller     transport.Poller      // the part that delivers by polling, if any
+	hosts      []int                 // the host of every world rank (transport.HostMap)
 }
+
+// Hosts implements transport.HostMap.
+func (m *mux) Hosts() []int { return m.hosts }
 
 func newMux(rank, size int, parts ...transport.Transport) (*mux, error) {
 	m := &mux{rank: rank, size: size, parts: parts, by: make([]transport.Transport, size)}

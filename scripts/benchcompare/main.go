@@ -17,6 +17,7 @@
 //	go run ./scripts/benchcompare -bench latency,bw -sizes 1,65472,65600
 //	go run ./scripts/benchcompare -np 4 -bench allreduce,barrier -cpu
 //	go run ./scripts/benchcompare -quick                           # check that everything runs
+//	go run ./scripts/benchcompare -np 4 -bench allreduce -variants GOMPI_COLL_ALLREDUCE=ring,GOMPI_COLL_ALLREDUCE=recursive-doubling
 //
 // latency, bw and bibw always run on 2 ranks; -np sets the ranks of the collectives. -cpu adds
 // each job's total CPU time (user + system of the launcher and every rank, from the wait
@@ -66,6 +67,7 @@ type options struct {
 	quick      bool
 	dir        string
 	timeout    time.Duration
+	variants   []string // extra environments for gompi (e.g. GOMPI_COLL_ALLREDUCE=ring)
 }
 
 func main() {
@@ -89,11 +91,24 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.quick, "quick", false, "check mode: 1 round, 2 iterations, sizes up to 64 KiB")
 	fs.StringVar(&o.dir, "dir", "", "build into this directory and keep it (default: a temporary one, removed)")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "stop a job that runs longer than this")
+	variants := fs.String("variants", "", "extra gompi configurations, separated by commas, each an environment setting "+
+		"(spaces separate several), run on both gompi transports: e.g. GOMPI_COLL_ALLREDUCE=ring,GOMPI_COLL_ALLREDUCE=recursive-doubling")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, v := range strings.Split(*variants, ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		for _, kv := range strings.Fields(v) {
+			if !strings.Contains(kv, "=") {
+				return o, fmt.Errorf("-variants: %q is not NAME=VALUE", kv)
+			}
+		}
+		o.variants = append(o.variants, v)
 	}
 	for _, b := range strings.Split(*bench, ",") {
 		if !slices.Contains(allBenchmarks, b) {
@@ -124,7 +139,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 type configuration struct {
 	name    string
 	command func(np int, args []string) []string
-	mpi     bool // runs under mpirun (needs OMPI_ALLOW_RUN_AS_ROOT as root)
+	mpi     bool     // runs under mpirun (needs OMPI_ALLOW_RUN_AS_ROOT as root)
+	env     []string // extra environment (a -variants configuration)
 }
 
 // job is one benchmark run: its command and, once run, its table and resource use.
@@ -182,6 +198,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return append([]string{"mpirun", "--oversubscribe", "-n", strconv.Itoa(np), "--mca", "btl", "tcp,self", benchC}, a...)
 		}},
 	}
+	for _, v := range o.variants {
+		env := strings.Fields(v)
+		configs = append(configs,
+			configuration{name: "gompi " + v, env: env, command: configs[0].command},
+			configuration{name: "gompi TCP " + v, env: env, command: configs[1].command})
+	}
 	mpiEnv := []string{}
 	if os.Geteuid() == 0 {
 		mpiEnv = []string{"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"}
@@ -221,11 +243,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 			for k := range configs {
 				// Rotate the configurations' order from round to round.
 				j := plan[bi*len(configs)+(k+r)%len(configs)]
-				var env []string
+				env := configs[j.config].env
 				if configs[j.config].mpi {
 					env = mpiEnv
 				}
-				fmt.Fprintf(stderr, "round %d/%d: %s\n", r+1, o.rounds, strings.Join(j.argv, " "))
+				fmt.Fprintf(stderr, "round %d/%d: %s%s\n", r+1, o.rounds, envPrefix(configs[j.config].env), strings.Join(j.argv, " "))
 				if err := runJob(&j, env, o.timeout); err != nil {
 					return err
 				}
@@ -333,7 +355,7 @@ func printReport(w io.Writer, o options, root string, builds [][]string, plan []
 		fmt.Fprintf(w, "export %s\n", strings.Join(mpiEnv, " "))
 	}
 	for _, j := range plan {
-		fmt.Fprintf(w, "%s\n", strings.Join(j.argv, " "))
+		fmt.Fprintf(w, "%s%s\n", envPrefix(configs[j.config].env), strings.Join(j.argv, " "))
 	}
 	fmt.Fprintf(w, "```\n")
 
@@ -406,6 +428,14 @@ func printReport(w io.Writer, o options, root string, builds [][]string, plan []
 			row("job wall clock, s", med, "%.2f")
 		}
 	}
+}
+
+// envPrefix writes env before a command, as a shell would take it.
+func envPrefix(env []string) string {
+	if len(env) == 0 {
+		return ""
+	}
+	return strings.Join(env, " ") + " "
 }
 
 func ratio(a, b float64) string {

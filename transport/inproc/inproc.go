@@ -21,7 +21,8 @@ const DefaultEagerLimit = 64 << 10
 
 // network connects the ends of one in-process job.
 type network struct {
-	ends []*end
+	ends  []*end
+	hosts []int // the pretended host of every rank (RunOnHosts), or nil
 }
 
 // end is one rank's transport. It is safe for concurrent use.
@@ -49,6 +50,9 @@ func NewTransports(n, eagerLimit int) []transport.Transport {
 	}
 	return ts
 }
+
+// Hosts implements transport.HostMap: the hosts given to RunOnHosts, else nil.
+func (t *end) Hosts() []int { return t.net.hosts }
 
 func (t *end) Rank() int       { return t.rank }
 func (t *end) Size() int       { return len(t.net.ends) }
@@ -120,10 +124,34 @@ func Run(n int, f func(c *comm.Comm) error) error {
 // RunWithEagerLimit is Run with a chosen eager limit (bytes), so tests can exercise the
 // rendezvous protocol with small messages.
 func RunWithEagerLimit(n, eagerLimit int, f func(c *comm.Comm) error) error {
+	return run(n, eagerLimit, nil, f)
+}
+
+// RunOnHosts is Run on len(hosts) ranks that pretend to be spread over several hosts: rank i
+// on host hosts[i] (any integers; ranks with equal numbers share a host). The ranks still
+// reach each other in-process; what changes is what gompi's collectives believe, so that
+// tests can check their node-aware algorithms (an intra-host phase, then one between a
+// leader per host) on one machine, with any layout, uneven ones included.
+func RunOnHosts(hosts []int, f func(c *comm.Comm) error) error {
+	number := map[int]int{}
+	norm := make([]int, len(hosts))
+	for i, h := range hosts {
+		if _, ok := number[h]; !ok {
+			number[h] = len(number)
+		}
+		norm[i] = number[h]
+	}
+	return run(len(hosts), 0, norm, f)
+}
+
+func run(n, eagerLimit int, hosts []int, f func(c *comm.Comm) error) error {
 	if n < 1 {
 		return fmt.Errorf("inproc: need at least one rank, got %d", n)
 	}
 	ts := NewTransports(n, eagerLimit)
+	if hosts != nil {
+		ts[0].(*end).net.hosts = hosts
+	}
 	worlds := make([]*engine.World, n)
 	for i, t := range ts {
 		worlds[i] = engine.NewWorld(t)
