@@ -32,7 +32,9 @@ func Send[T Elem](c *Comm, send []T, dest, tag int) error {
 }
 
 // SendContext is Send bounded by ctx: if ctx ends before a receiver has matched the message,
-// the send is withdrawn and the error wraps ctx.Err().
+// the send is withdrawn and the error wraps ctx.Err(). Over TCP a large message whose payload
+// is under way is withdrawn too, at its next fragment (512 KiB); its receiver's receive then
+// fails with ErrCanceled.
 func SendContext[T Elem](ctx context.Context, c *Comm, send []T, dest, tag int) error {
 	return c.b.Send(ctx, Bytes(send), dest, tag)
 }

@@ -21,8 +21,10 @@ type Request struct {
 func (r *Request) Wait() (Status, error) { return r.r.Wait(context.Background()) }
 
 // WaitContext is Wait bounded by ctx. When ctx ends before the operation has matched a peer, the
-// operation is withdrawn and the error wraps ctx.Err(); an operation already matched (its data
-// under way) is waited for, which takes a bounded time since a failing peer fails it.
+// operation is withdrawn and the error wraps ctx.Err(). A large send whose payload is under way
+// in fragments (TCP) stops at its next fragment and is withdrawn the same way (its receiver's
+// receive fails with ErrCanceled); any other operation already matched is waited for, which
+// takes a bounded time since a failing peer fails it.
 func (r *Request) WaitContext(ctx context.Context) (Status, error) { return r.r.Wait(ctx) }
 
 // Test reports whether the operation has completed, and if so its status and error, without

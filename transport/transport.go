@@ -21,9 +21,12 @@ const (
 	// CTS (clear to send) answers an RTS: ID is the sender's send id, Aux the receiver's
 	// receive id. Flags may carry FlagReject when the receiver will not take the payload.
 	CTS Kind = 3
-	// Data carries the payload of a large message; Aux is the receiver's receive id.
+	// Data carries the payload of a large message, or one fragment of it: Length bytes
+	// starting at byte Offset of the message. Aux is the receiver's receive id. A transport
+	// that implements Fragmenter gets a message's fragments in order, one Send each.
 	Data Kind = 4
-	// Cancel withdraws an RTS whose sender gave up waiting (ID is the send id).
+	// Cancel withdraws a large message whose sender gave up (ID is the send id): an RTS not yet
+	// answered, or a message whose payload was under way and stopped between two fragments.
 	Cancel Kind = 5
 	// Bye says the sender leaves on purpose; a connection closed after it is no failure.
 	Bye Kind = 6
@@ -65,6 +68,7 @@ type Header struct {
 	Length  int64  // payload length (Eager, Data) or announced message length (RTS)
 	ID      uint64 // sender-side id (RTS, CTS, Cancel)
 	Aux     uint64 // receiver-side id (CTS, Data)
+	Offset  int64  // Data: where this fragment's payload starts in the message; 0 otherwise
 }
 
 // PayloadLen is the number of payload bytes that follow the header on the wire.
@@ -94,6 +98,17 @@ type Handler interface {
 // memory) saves the two steps of Arrive and Complete.
 type Deliverer interface {
 	Deliver(h Header, payload []byte)
+}
+
+// Fragmenter is implemented by transports that want the payload of a large message sent as
+// several Data frames (TCP): one frame holds the connection for as long as it takes to write,
+// so fragments let other frames to that peer pass between them, and let a sender whose
+// context ends stop at a fragment boundary. Transports that do not implement it, or return
+// 0, get the whole payload in one Data frame (Offset 0); they need not carry Offset.
+type Fragmenter interface {
+	// FragmentSize is the largest payload the engine should put in one Data frame to world
+	// rank peer, or 0 for no limit.
+	FragmentSize(peer int) int
 }
 
 // Transport moves frames between the ranks of one job.

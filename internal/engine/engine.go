@@ -10,6 +10,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,7 @@ type Engine struct {
 	size   int
 	eager  int   // the largest eager limit: unexpected-message buffers up to it are pooled
 	eagers []int // eager limit by world rank
+	frags  []int // largest Data frame payload by world rank (transport.Fragmenter); 0: no limit
 	// poller is t when its frames arrive by polling (shared memory); spinPeer says, by world
 	// rank, whether a wait for that peer polls before it parks, and spinAny whether a wait for
 	// any source does (every peer is polled).
@@ -96,6 +98,14 @@ func newEngine(t transport.Transport) *Engine {
 		if perPeer && w != e.rank {
 			e.eagers[w] = pe.PeerEagerLimit(w)
 			e.eager = max(e.eager, e.eagers[w])
+		}
+	}
+	e.frags = make([]int, e.size)
+	if f, ok := t.(transport.Fragmenter); ok {
+		for w := range e.frags {
+			if w != e.rank {
+				e.frags[w] = max(f.FragmentSize(w), 0)
+			}
 		}
 	}
 	if hm, ok := t.(transport.HostMap); ok {
@@ -289,12 +299,47 @@ func (e *Engine) arriveCTS(h transport.Header) {
 		return
 	}
 	e.mu.Unlock()
-	go e.sendData(r, h.Aux)
+	go e.sendData(context.Background(), r, h.Aux) // Wait(ctx) stops it through r.abort
 }
 
-// sendData sends the payload of a rendezvous send once the receiver is ready for it.
-func (e *Engine) sendData(r *request, recvID uint64) {
-	err := e.t.Send(r.peer, transport.Header{Kind: transport.Data, Context: r.c.ctx, Tag: r.tag, Length: int64(len(r.buf)), Aux: recvID}, r.buf)
+// testHookFragmentSent, when set (by tests, before any engine starts), is called by the
+// goroutine sending a fragmented payload after each fragment but the last, with the sending
+// rank, the world rank it goes to, the message's tag, and the bytes sent so far.
+var testHookFragmentSent func(rank, peer, tag, sent int)
+
+// testHookAbort, when set (by tests, before any engine starts), is called with Engine.mu held
+// when cancel asks the goroutine sending a payload to stop at its next fragment.
+var testHookAbort func(rank, peer, tag int)
+
+// sendData sends the payload of a rendezvous send once the receiver is ready for it: in one
+// Data frame, or in fragments of the transport's FragmentSize, each sent with its own
+// Transport.Send, so that other frames to the peer pass between them. Before each fragment it
+// checks whether the send is to stop (ctx ended, or cancel set r.abort): then it withdraws the
+// message with a Cancel frame, as a sender does before the CTS, and the receiver's receive
+// fails with ErrCanceled.
+func (e *Engine) sendData(ctx context.Context, r *request, recvID uint64) {
+	n := len(r.buf)
+	k := n
+	if f := e.frags[r.peer]; f > 0 && f < n {
+		k = f
+	}
+	h := transport.Header{Kind: transport.Data, Context: r.c.ctx, Tag: r.tag, Aux: recvID}
+	var err error
+	for off := 0; ; {
+		if cause := e.stopped(ctx, r); cause != nil {
+			e.withdrawData(r, off, cause)
+			return
+		}
+		end := min(off+k, n)
+		h.Offset, h.Length = int64(off), int64(end-off)
+		if err = e.t.Send(r.peer, h, r.buf[off:end]); err != nil || end == n {
+			break
+		}
+		off = end
+		if hook := testHookFragmentSent; hook != nil {
+			hook(e.rank, r.peer, r.tag, off)
+		}
+	}
 	e.mu.Lock()
 	if err != nil {
 		e.fail(r, e.peerErr(r, r.peer, err))
@@ -304,15 +349,47 @@ func (e *Engine) sendData(r *request, recvID uint64) {
 	e.mu.Unlock()
 }
 
+// stopped says why the rendezvous send r, whose payload is under way, must stop before its
+// next fragment, or nil.
+func (e *Engine) stopped(ctx context.Context, r *request) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return r.abort
+}
+
+// withdrawData withdraws the rendezvous send r after sent of its bytes went out: the receiver
+// learns it from a Cancel frame (and drops what it got), and r fails with cause.
+func (e *Engine) withdrawData(r *request, sent int, cause error) {
+	// Tell the receiver first; if the peer is gone there is nobody to tell.
+	_ = e.t.Send(r.peer, transport.Header{Kind: transport.Cancel, Context: r.c.ctx, Tag: r.tag, ID: r.id}, nil)
+	e.mu.Lock()
+	e.fail(r, &backend.Error{Op: r.op, Dir: backend.ToPeer, Peer: r.c.local(r.peer), Tag: r.tag, Size: len(r.buf), Limit: -1,
+		Msg: fmt.Sprintf("withdrawn after %d of its %d bytes were sent", sent, len(r.buf)), Err: cause})
+	e.mu.Unlock()
+}
+
+// arriveData places one Data frame: the whole payload of a rendezvous message, or its next
+// fragment. Fragments of one message come in order (one sender, one connection), so each must
+// start where the last ended.
 func (e *Engine) arriveData(h transport.Header) ([]byte, any) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r := e.rdvRecvs[h.Aux]
-	if r == nil || r.src != h.Source || int(h.Length) != r.st.Bytes {
+	if r == nil || r.src != h.Source {
 		return nil, nil // the receive failed meanwhile; drop the payload
 	}
 	delete(e.rdvRecvs, h.Aux)
-	return r.buf[:h.Length], r
+	if h.Offset != r.got || h.Length > int64(r.st.Bytes)-h.Offset || (h.Length == 0 && r.st.Bytes > 0) {
+		e.fail(r, e.peerErr(r, h.Source, fmt.Errorf("Data frame for bytes %d..%d of a %d-byte message that has %d",
+			h.Offset, h.Offset+h.Length, r.st.Bytes, r.got)))
+		return nil, nil
+	}
+	// Until Complete, r is in no table, so nothing else finishes it (and hands its buffer back
+	// to its owner) while the transport writes into it.
+	return r.buf[h.Offset : h.Offset+h.Length], r
 }
 
 func (e *Engine) arriveCancel(h transport.Header) {
@@ -341,9 +418,13 @@ func (e *Engine) Complete(h transport.Header, cookie any, err error) {
 	switch c := cookie.(type) {
 	case *request:
 		e.mu.Lock()
-		if err != nil {
+		switch {
+		case err != nil:
 			e.fail(c, e.peerErr(c, h.Source, err))
-		} else {
+		case h.Kind == transport.Data && h.Offset+h.Length < int64(c.st.Bytes):
+			c.got = h.Offset + h.Length // more fragments to come
+			e.rdvRecvs[c.id] = c
+		default:
 			e.finish(c)
 		}
 		e.mu.Unlock()

@@ -32,7 +32,7 @@ const (
 	stateNew     reqState = iota
 	statePosted           // in a queue's posted or probes list: cancellable
 	stateWaitCTS          // a rendezvous send in Engine.sends: cancellable
-	stateMatched          // matched, payload under way: not cancellable, ends in bounded time
+	stateMatched          // matched, payload under way: a send stops between fragments (abort), a receive ends in bounded time
 	stateDone             // finished; st and err are final
 )
 
@@ -51,6 +51,8 @@ type request struct {
 	alloc  bool   // receive allocates a buffer the size of the message
 	id     uint64 // rendezvous id: send id for sends, receive id for receives
 	sendID uint64 // for a receive matched to an RTS: the sender's id
+	got    int64  // a rendezvous receive: payload bytes placed so far (fragments)
+	abort  error  // a rendezvous send whose payload is under way: stop at the next fragment
 
 	state reqState
 	st    backend.Status
@@ -209,7 +211,7 @@ func (r *request) wait(ctx context.Context) (backend.Status, error) {
 		case todoCTS:
 			e.sendCTS(peer, h)
 		case todoData:
-			e.sendData(r, h.Aux)
+			e.sendData(ctx, r, h.Aux)
 		}
 	}
 }
@@ -242,7 +244,7 @@ func waitPair(ctx context.Context, s, r *request) {
 			e.sendCTS(rp, rh)
 		}
 		if st == todoData {
-			e.sendData(s, sh.Aux)
+			e.sendData(ctx, s, sh.Aux)
 			continue
 		}
 		if sDone && rDone {
@@ -322,11 +324,19 @@ func (r *request) dir() backend.Direction {
 	return backend.FromPeer
 }
 
-// cancel withdraws r if it has not matched yet.
+// cancel withdraws r if it has not matched yet, or, for a send whose payload is under way,
+// asks the goroutine sending it to stop at the next fragment (sendData).
 func (e *Engine) cancel(r *request, cause error) {
 	e.mu.Lock()
 	var bye *transport.Header
 	switch r.state {
+	case stateMatched:
+		if r.kind == kindSend && r.abort == nil {
+			r.abort = cause
+			if hook := testHookAbort; hook != nil {
+				hook(e.rank, r.peer, r.tag)
+			}
+		}
 	case statePosted:
 		q := e.queue(r.c.ctx)
 		if r.kind == kindProbe {

@@ -57,6 +57,14 @@ func (m *mux) PeerEagerLimit(peer int) int {
 	return m.EagerLimit()
 }
 
+// FragmentSize is the fragment size of the part that reaches peer, if it fragments.
+func (m *mux) FragmentSize(peer int) int {
+	if f, ok := m.by[peer].(transport.Fragmenter); ok {
+		return f.FragmentSize(peer)
+	}
+	return 0
+}
+
 func (m *mux) Start(h transport.Handler) {
 	for _, p := range m.parts {
 		p.Start(h)
@@ -97,7 +105,8 @@ func (m *mux) Poll() bool                 { return m.poller.Poll() }
 func (m *mux) Watch()                     { m.poller.Watch() }
 
 var (
-	_ transport.Transport = (*mux)(nil)
-	_ transport.Poller    = (*mux)(nil)
-	_ transport.PeerEager = (*mux)(nil)
+	_ transport.Transport  = (*mux)(nil)
+	_ transport.Poller     = (*mux)(nil)
+	_ transport.PeerEager  = (*mux)(nil)
+	_ transport.Fragmenter = (*mux)(nil)
 )

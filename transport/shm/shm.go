@@ -498,6 +498,11 @@ func (t *Transport) Send(world int, h transport.Header, payload []byte) error {
 	if p == nil {
 		return fmt.Errorf("shm: rank %d is not on this host (rank %d's local ranks are %v)", world, t.cfg.Rank, t.cfg.Local)
 	}
+	if h.Offset != 0 {
+		// Not a transport.Fragmenter: the engine sends whole payloads, and records have no
+		// room for an offset.
+		return fmt.Errorf("shm: Data fragment at offset %d: shared memory carries whole payloads", h.Offset)
+	}
 	if h.Kind == transport.Data && p.cma && len(payload) > 0 {
 		return t.sendCMA(p, h, payload)
 	}

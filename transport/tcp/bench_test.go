@@ -63,3 +63,48 @@ func BenchmarkPingPong(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFragmentSize measures a rendezvous round trip (one message each way) over loopback
+// TCP for large messages sent in Data fragments of several sizes ("whole": one frame).
+// docs/BENCHMARKS.md has the measurement behind tcp.DefaultFragmentSize.
+func BenchmarkFragmentSize(b *testing.B) {
+	for _, size := range []int{1 << 20, 4 << 20} {
+		for _, frag := range []int{-1, 128 << 10, 256 << 10, 512 << 10, 1 << 20} {
+			name := fmt.Sprint(frag >> 10)
+			if frag < 0 {
+				name = "whole"
+			}
+			b.Run(fmt.Sprintf("%d/%s", size, name), func(b *testing.B) {
+				b.SetBytes(int64(2 * size))
+				err := tcptest.RunConfig(2, tcp.Config{FragmentSize: frag}, func(c *comm.Comm) error {
+					buf := make([]byte, size)
+					peer := 1 - c.Rank()
+					for i := range b.N + 10 {
+						if i == 10 && c.Rank() == 0 {
+							b.ResetTimer()
+						}
+						if c.Rank() == 0 {
+							if err := comm.Send(c, buf, peer, 1); err != nil {
+								return err
+							}
+							if _, err := comm.Recv(c, buf, peer, 2); err != nil {
+								return err
+							}
+							continue
+						}
+						if _, err := comm.Recv(c, buf, peer, 1); err != nil {
+							return err
+						}
+						if err := comm.Send(c, buf, peer, 2); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+	}
+}

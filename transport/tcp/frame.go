@@ -8,7 +8,7 @@ import (
 	"github.com/gompi/gompi/transport"
 )
 
-// Wire format of a frame (docs/PROTOCOL.md): a 40-byte header in big-endian byte order, then
+// Wire format of a frame (docs/PROTOCOL.md): a 48-byte header in big-endian byte order, then
 // PayloadLen bytes of payload.
 //
 //	offset size field
@@ -21,12 +21,15 @@ import (
 //	16     8    length: payload bytes (Eager, Data) or announced message bytes (RTS)
 //	24     8    id: sender-side rendezvous id
 //	32     8    aux: receiver-side rendezvous id
+//	40     8    offset: Data: where this fragment's payload starts in the message; else 0
 //
 // The source rank is not on the wire: each connection joins exactly one pair of ranks,
 // established by the handshake.
+//
+// Version 1 had no offset (40 bytes) and sent a rendezvous payload in one Data frame.
 const (
-	headerSize   = 40
-	frameVersion = 1
+	headerSize   = 48
+	frameVersion = 2
 	// maxLength bounds the length field (1 TiB): larger values are corruption, not messages.
 	maxLength = 1 << 40
 )
@@ -42,6 +45,7 @@ func encodeHeader(b *[headerSize]byte, h *transport.Header) {
 	binary.BigEndian.PutUint64(b[16:], uint64(h.Length))
 	binary.BigEndian.PutUint64(b[24:], h.ID)
 	binary.BigEndian.PutUint64(b[32:], h.Aux)
+	binary.BigEndian.PutUint64(b[40:], uint64(h.Offset))
 }
 
 // decodeHeader parses and checks a header. eagerLimit bounds the payload of Eager frames, so
@@ -75,6 +79,14 @@ func decodeHeader(b *[headerSize]byte, eagerLimit int) (transport.Header, error)
 	}
 	h.ID = binary.BigEndian.Uint64(b[24:])
 	h.Aux = binary.BigEndian.Uint64(b[32:])
+	offset := binary.BigEndian.Uint64(b[40:])
+	if offset != 0 && h.Kind != transport.Data {
+		return h, fmt.Errorf("%v frame with offset %d", h.Kind, offset)
+	}
+	if offset > maxLength-length {
+		return h, fmt.Errorf("fragment at offset %d of %d bytes ends beyond %d", offset, length, uint64(maxLength))
+	}
+	h.Offset = int64(offset)
 	return h, nil
 }
 

@@ -8,8 +8,8 @@ import (
 	"github.com/gompi/gompi/transport/tcp/tcptest"
 )
 
-// TestMessageOver2GiB: a message longer than 2^31 bytes crosses a TCP connection whole (64-bit
-// lengths end to end, writes and reads that loop past the kernel's per-call limit).
+// TestMessageOver2GiB: a message longer than 2^31 bytes crosses a TCP connection intact (64-bit
+// lengths and fragment offsets end to end).
 func TestMessageOver2GiB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves 2 GiB")

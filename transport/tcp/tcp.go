@@ -5,7 +5,8 @@
 // that proves both sides know the job secret (internal/peerauth). Then one reader goroutine per
 // connection decodes frames (frame.go) and hands them to the engine, reading each payload
 // straight into the buffer the engine names; senders write header and payload with one
-// vectored write.
+// vectored write. Large payloads leave in fragments (Config.FragmentSize), one frame at a time
+// under the connection's write lock, so other frames to the same peer pass between them.
 package tcp
 
 import (
@@ -32,6 +33,12 @@ import (
 // (../shared/PERF-NOTES.md); docs/PROTOCOL.md has our measurement.
 const DefaultEagerLimit = 64 << 10
 
+// DefaultFragmentSize is the largest payload of one Data frame: a larger rendezvous payload
+// leaves in fragments, and the connection is free for other frames between them (a small
+// message waits for at most one fragment, not for a whole large one), and a sender whose
+// context ends stops at the next fragment. docs/PROTOCOL.md has the measurement behind it.
+const DefaultFragmentSize = 512 << 10
+
 // Config configures a Transport. Zero values take the documented defaults.
 type Config struct {
 	Rank, Size int
@@ -43,6 +50,9 @@ type Config struct {
 	Host string
 	// EagerLimit is DefaultEagerLimit when zero. All ranks must use the same value.
 	EagerLimit int
+	// FragmentSize is the largest payload of one Data frame this rank sends: DefaultFragmentSize
+	// when zero; negative sends every payload in one frame. Ranks may differ.
+	FragmentSize int
 	// ConnectTimeout bounds how long New waits for all peers (default 60s).
 	ConnectTimeout time.Duration
 	// HandshakeTimeout bounds one handshake (default 10s), so a silent stranger cannot stall a rank.
@@ -90,6 +100,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.EagerLimit <= 0 {
 		c.EagerLimit = DefaultEagerLimit
+	}
+	if c.FragmentSize == 0 {
+		c.FragmentSize = DefaultFragmentSize
 	}
 	if c.ConnectTimeout <= 0 {
 		c.ConnectTimeout = 60 * time.Second
@@ -298,6 +311,9 @@ func (t *Transport) Size() int { return t.cfg.Size }
 // EagerLimit implements transport.Transport.
 func (t *Transport) EagerLimit() int { return t.cfg.EagerLimit }
 
+// FragmentSize implements transport.Fragmenter.
+func (t *Transport) FragmentSize(peer int) int { return max(t.cfg.FragmentSize, 0) }
+
 // Start implements transport.Transport: one reader goroutine per connection.
 func (t *Transport) Start(h transport.Handler) {
 	for _, c := range t.conns {
@@ -428,3 +444,5 @@ func (t *Transport) Abort() {
 		}
 	})
 }
+
+var _ transport.Fragmenter = (*Transport)(nil)
