@@ -2,7 +2,9 @@ package comm
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gompi/gompi/internal/backend"
 	"github.com/gompi/gompi/internal/commlink"
@@ -19,11 +21,20 @@ type Comm struct {
 
 	shadowOnce sync.Once
 	shadow     backend.Backend // b.Collective(), made on first use
+
+	// partTags counts the values sent in parts from this rank (see nextPartTag). It starts at
+	// a random number, so that two Comms over one backend (gompi's own tests make such) are
+	// unlikely ever to use the same tag at once.
+	partTags atomic.Uint32
 }
 
 // newComm wraps a backend in a Comm. Programs get their communicators from Init, Split and Dup,
 // or from transport/inproc in tests; gompi's own packages reach this through internal/commlink.
-func newComm(b backend.Backend) *Comm { return &Comm{b: b} }
+func newComm(b backend.Backend) *Comm {
+	c := &Comm{b: b}
+	c.partTags.Store(rand.Uint32())
+	return c
+}
 
 func init() {
 	commlink.Register(commlink.Funcs{

@@ -25,7 +25,10 @@ func Cases() []Case {
 		{Name: "InvalidArguments", MinSize: 1, Run: invalidArgs},
 		{Name: "ProbeThenRecv", MinSize: 2, Run: probeThenRecv},
 		{Name: "RecvContextCancel", MinSize: 2, Run: recvCancel},
-		{Name: "Values", MinSize: 2, Run: values},
+		{Name: "Values", MinSize: 2, Large: true, Run: values},
+		{Name: "ValuesConcurrent", MinSize: 2, Large: true, Run: valuesConcurrent},
+		{Name: "ValuesWrongType", MinSize: 2, Run: valuesWrongType},
+		{Name: "ValuesLarge32MiB", MinSize: 2, Large: true, Run: valuesLarge},
 		{Name: "Nonblocking", MinSize: 1, Run: nonblocking},
 		{Name: "Sendrecv", MinSize: 1, Run: sendrecvRing},
 		{Name: "SplitDup", MinSize: 1, Run: splitDup},
@@ -472,44 +475,6 @@ func recvCancel(c *comm.Comm) error {
 		return err
 	}
 	return comm.Send(c, []int{42}, 1, 99)
-}
-
-type point struct {
-	Name string
-	XY   []float64
-	Tags map[string]int
-}
-
-// values: Go values of several kinds travel with SendValue/RecvValue.
-func values(c *comm.Comm) error {
-	me, p := c.Rank(), c.Size()
-	dest, src := (me+1)%p, (me-1+p)%p
-	out := point{Name: fmt.Sprintf("from %d", me), XY: []float64{float64(me), 2.5}, Tags: map[string]int{"rank": me}}
-	if err := c.SendValue(out, dest, 1); err != nil {
-		return err
-	}
-	if err := c.SendValue([]float64{1.0, 2.0, 3.0, 4.0}, dest, 11); err != nil {
-		return err
-	}
-	var in point
-	st, err := c.RecvValue(&in, src, 1)
-	if err != nil {
-		return err
-	}
-	if in.Name != fmt.Sprintf("from %d", src) || in.XY[0] != float64(src) || in.Tags["rank"] != src || st.Source != src {
-		return fmt.Errorf("RecvValue: got %+v", in)
-	}
-	var data []float64
-	if _, err := c.RecvValue(&data, comm.AnySource, 11); err != nil {
-		return err
-	}
-	if fmt.Sprint(data) != "[1 2 3 4]" {
-		return fmt.Errorf("RecvValue of a slice: %v", data)
-	}
-	if _, err := c.RecvValue(nil, src, 1); !errors.Is(err, comm.ErrInvalidArgument) {
-		return fmt.Errorf("RecvValue into nil: %v", err)
-	}
-	return nil
 }
 
 // nonblocking: Irecv posted before the matching send, Test, WaitAny and WaitAll.

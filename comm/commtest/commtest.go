@@ -20,7 +20,8 @@ import (
 type Case struct {
 	Name    string
 	MinSize int
-	// Large marks cases that move tens of MiB; runners may use fewer sizes for them.
+	// Large marks cases that move tens of MiB, or many large values; runners may use fewer
+	// sizes for them.
 	Large bool
 	Run   func(c *comm.Comm) error
 }

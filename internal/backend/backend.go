@@ -120,6 +120,18 @@ func NewHosts(of []int) *Hosts {
 	return h
 }
 
+// ValueParts is implemented by backends that give each communicator a second point-to-point
+// context of its own for the parts of large Go values (package comm's SendValue): the same
+// ranks, a matching context that neither the program's messages nor the collectives use, and
+// that exists as soon as the communicator does, so that using it is never a collective call.
+// Package comm sends a value's header on the communicator and its parts there (see
+// docs/PROTOCOL.md, "Go values"). A backend without it (OpenMPI, whose extra contexts need
+// MPI_Comm_dup) receives each value as one message.
+type ValueParts interface {
+	// ValueParts returns the parts context, or nil when this communicator has none.
+	ValueParts() Backend
+}
+
 // Request is a pending nonblocking operation.
 //
 // Its methods are safe for concurrent use. Once Wait or Test has reported completion, the

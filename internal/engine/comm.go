@@ -9,8 +9,13 @@ import (
 )
 
 // Context ids: the world uses 0 for point-to-point and 1 for its collectives; every communicator
-// made later takes a fresh even id agreed by its members, and id+1 for its collectives.
-const worldCtx uint32 = 0
+// made later takes a fresh even id agreed by its members, and id+1 for its collectives. The
+// parts of large Go values (package comm's SendValue) travel on id|partsBit, a context nothing
+// else uses: agreed ids stay far below 2^31, so the bit never clashes with one.
+const (
+	worldCtx uint32 = 0
+	partsBit uint32 = 1 << 31
+)
 
 // Comm is one communicator on one rank; it implements backend.Backend. Safe for concurrent use.
 type Comm struct {
@@ -21,6 +26,7 @@ type Comm struct {
 	toLocal []int // world rank -> communicator rank, or -1
 	shadow  *Comm // same group, context ctx+1, for collectives
 	hosts   *backend.Hosts
+	parts   *Comm // same group, context ctx|partsBit, for the parts of values; nil on a shadow
 	freed   atomic.Bool
 	world   bool
 }
@@ -44,6 +50,8 @@ func newComm(e *Engine, ctx uint32, group []int) *Comm {
 	c := &Comm{e: e, ctx: ctx, rank: toLocal[e.rank], group: group, toLocal: toLocal, hosts: hosts}
 	c.shadow = &Comm{e: e, ctx: ctx + 1, rank: c.rank, group: group, toLocal: toLocal, hosts: hosts}
 	c.shadow.shadow = c.shadow
+	c.parts = &Comm{e: e, ctx: ctx | partsBit, rank: c.rank, group: group, toLocal: toLocal}
+	c.parts.shadow = c.parts
 	return c
 }
 
@@ -77,6 +85,16 @@ func (c *Comm) Size() int { return len(c.group) }
 // Collective implements backend.Backend.
 func (c *Comm) Collective() backend.Backend { return c.shadow }
 
+// ValueParts implements backend.ValueParts: the communicator's private context for the parts
+// of large values, made with the communicator (so using it is never collective). A shadow has
+// none.
+func (c *Comm) ValueParts() backend.Backend {
+	if c.parts == nil {
+		return nil
+	}
+	return c.parts
+}
+
 // Native implements backend.Backend: the Go engine has no native collectives.
 func (c *Comm) Native() backend.Native { return nil }
 
@@ -89,10 +107,13 @@ func (c *Comm) Free() error {
 		return nil
 	}
 	c.shadow.freed.Store(true)
+	if c.parts != nil {
+		c.parts.freed.Store(true)
+	}
 	e := c.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, ctx := range []uint32{c.ctx, c.ctx + 1} {
+	for _, ctx := range []uint32{c.ctx, c.ctx + 1, c.ctx | partsBit} {
 		q := e.queues[ctx]
 		if q == nil {
 			continue
