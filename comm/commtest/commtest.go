@@ -21,7 +21,7 @@ type Case struct {
 	Name    string
 	MinSize int
 	// Large marks cases that move tens of MiB, or many large values; runners may use fewer
-	// sizes for them.
+	// sizes for them (RunJobs: at most 3 ranks, and only 2 with -short or -race).
 	Large bool
 	Run   func(c *comm.Comm) error
 }
@@ -61,7 +61,7 @@ func RunJobs(t *testing.T, start Starter, sizes []int, variants ...Variant) {
 					if v == Split {
 						jobSize = 2 * n
 					}
-					if n < tc.MinSize || (testing.Short() && tc.Large && n > 2) {
+					if n < tc.MinSize || ((testing.Short() || raceEnabled) && tc.Large && n > 2) {
 						continue
 					}
 					err := start(jobSize, func(world *comm.Comm) error { return onVariant(world, v, tc) })
