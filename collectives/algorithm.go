@@ -65,7 +65,7 @@ func Algorithm[T comm.Elem](c *comm.Comm, collective string, count int) (string,
 	var alg algorithm
 	switch k {
 	case kindAllreduce:
-		alg = chooseAllreduce(p, count, bytes, true)
+		alg = chooseAllreduce(p, count, bytes, true, oneHost(commlink.Shadow(c)))
 	case kindReduce:
 		alg = chooseReduce(p, count, bytes, true)
 	case kindBcast:

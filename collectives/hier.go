@@ -60,7 +60,7 @@ func hierAllreduce[T any](r *run, h *backend.Hosts, send, recv []T, d Reduction[
 	r.within(mine, func() { reduceBinomial(r, send, recv, d, 0) })
 	if mine[0] == r.me {
 		r.within(h.Leaders, func() {
-			switch chooseAllreduce(r.size, n, n*sizeOf[T](), d.commutative) {
+			switch chooseAllreduce(r.size, n, n*sizeOf[T](), d.commutative, false) {
 			case algRing:
 				allreduceRing(r, recv, recv, d)
 			default:

@@ -10,6 +10,8 @@ import (
 	"github.com/gompi/gompi/internal/backend"
 	"github.com/gompi/gompi/internal/commlink"
 	"github.com/gompi/gompi/transport/inproc"
+	"github.com/gompi/gompi/transport/shm/shmtest"
+	"github.com/gompi/gompi/transport/tcp/tcptest"
 )
 
 // hostLayouts are the pretended hosts of the ranks in the node-aware tests: uneven blocks,
@@ -150,4 +152,28 @@ func TestNodeAwareBarrierWaits(t *testing.T) {
 			t.Errorf("layout %v: %v", layout, err)
 		}
 	}
+}
+
+// TestAllreduceChoiceByTransport: on shared memory (every rank on one host, as the shm
+// transport reports) Allreduce keeps recursive doubling up to 64 KiB; where the transport says
+// nothing (inproc, TCP) the ring starts at 16 KiB.
+func TestAllreduceChoiceByTransport(t *testing.T) {
+	check := func(label string, run func(int, func(*comm.Comm) error) error, want32K string) {
+		t.Helper()
+		err := run(3, func(c *comm.Comm) error {
+			for n, want := range map[int]string{1 << 10: "recursive-doubling", 4 << 10: want32K, 8 << 10: "ring"} {
+				if got, err := Algorithm[float64](c, "Allreduce", n); err != nil || got != want {
+					return fmt.Errorf("Algorithm(Allreduce, %d float64s) = %q, %v; want %q", n, got, err, want)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Errorf("%s: %v", label, err)
+		}
+	}
+	check("inproc", inproc.Run, "ring")
+	check("one pretended host", func(n int, f func(*comm.Comm) error) error { return inproc.RunOnHosts(make([]int, n), f) }, "recursive-doubling")
+	check("shm", shmtest.Run, "recursive-doubling")
+	check("tcp", tcptest.Run, "ring")
 }

@@ -205,6 +205,16 @@ type peer struct {
 // Rank implements transport.Transport.
 func (t *Transport) Rank() int { return t.cfg.Rank }
 
+// Hosts implements transport.HostMap: when every rank of the job is on this host (the
+// transport reaches every peer), they all share host 0; otherwise nil (a transport that
+// reaches the other hosts too knows their ranks).
+func (t *Transport) Hosts() []int {
+	if len(t.cfg.Local) != t.cfg.Size {
+		return nil
+	}
+	return make([]int, t.cfg.Size)
+}
+
 // Size implements transport.Transport.
 func (t *Transport) Size() int { return t.cfg.Size }
 
