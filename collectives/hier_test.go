@@ -176,4 +176,21 @@ func TestAllreduceChoiceByTransport(t *testing.T) {
 	check("one pretended host", func(n int, f func(*comm.Comm) error) error { return inproc.RunOnHosts(make([]int, n), f) }, "recursive-doubling")
 	check("shm", shmtest.Run, "recursive-doubling")
 	check("tcp", tcptest.Run, "ring")
+	// Allgather: Bruck up to a 32 KiB result elsewhere, up to 512 KiB on shared memory.
+	for _, tc := range []struct {
+		label string
+		run   func(int, func(*comm.Comm) error) error
+		want  string
+	}{{"inproc", inproc.Run, "ring"}, {"shm", shmtest.Run, "bruck"}, {"tcp", tcptest.Run, "ring"}} {
+		err := tc.run(4, func(c *comm.Comm) error {
+			// 4 ranks × 8192 float64s each: a 256 KiB result.
+			if got, err := Algorithm[float64](c, "Allgather", 8192); err != nil || got != tc.want {
+				return fmt.Errorf("Algorithm(Allgather, 8192 float64s) = %q, %v; want %q", got, err, tc.want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Errorf("%s: %v", tc.label, err)
+		}
+	}
 }
