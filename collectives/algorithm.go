@@ -71,7 +71,7 @@ func Algorithm[T comm.Elem](c *comm.Comm, collective string, count int) (string,
 	case kindBcast:
 		alg = chooseBcast(p, bytes)
 	case kindAllgather:
-		alg = chooseAllgather(p*bytes, oneHost(commlink.Shadow(c)))
+		alg = chooseAllgather(p, p*bytes, oneHost(commlink.Shadow(c)))
 	case kindReduceScatter:
 		alg = chooseReduceScatter(true)
 	// The collectives below have one algorithm each, called directly from their entry file.

@@ -176,7 +176,17 @@ func TestAllreduceChoiceByTransport(t *testing.T) {
 	check("one pretended host", func(n int, f func(*comm.Comm) error) error { return inproc.RunOnHosts(make([]int, n), f) }, "recursive-doubling")
 	check("shm", shmtest.Run, "recursive-doubling")
 	check("tcp", tcptest.Run, "ring")
-	// Allgather: Bruck up to a 32 KiB result elsewhere, up to 512 KiB on shared memory.
+	// Allgather: Bruck up to a 32 KiB result elsewhere, up to 512 KiB on shared memory, but
+	// never on two ranks there.
+	err := shmtest.Run(2, func(c *comm.Comm) error {
+		if got, err := Algorithm[float64](c, "Allgather", 1); err != nil || got != "ring" {
+			return fmt.Errorf("Algorithm(Allgather, 1 float64) on 2 ranks = %q, %v; want ring", got, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("shm, 2 ranks: %v", err)
+	}
 	for _, tc := range []struct {
 		label string
 		run   func(int, func(*comm.Comm) error) error

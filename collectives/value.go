@@ -201,7 +201,7 @@ func AllgatherValueContext[T any](ctx context.Context, c *comm.Comm, v T) ([]T, 
 		length[0], data = -1, nil
 	}
 	lengths := make([]int64, p)
-	if err := allgather(ctx, c, name, asBytes(length), asBytes(lengths), 8, chooseAllgather(8*p, false)); err != nil {
+	if err := allgather(ctx, c, name, asBytes(length), asBytes(lengths), 8, chooseAllgather(p, 8*p, false)); err != nil {
 		_ = allgatherv(ctx, c, name, nil, nil, make([]int, p), nil, 1, algRing)
 		return nil, err
 	}
