@@ -6,6 +6,9 @@ package collectives
 // from its left, so after p-1 steps it holds block r+1 fully reduced; the second phase passes
 // the reduced blocks around the ring once more.
 //
+// Each step of the first phase moves its blocks in segments (reduceStep, segment.go), each
+// combined as soon as it has arrived.
+//
 // Cost for p ranks and n bytes: 2(p-1)α + 2n(p-1)/p β + n(p-1)/p γ (bandwidth-optimal).
 // Chosen for commutative ops from allreduceLargeBytes up (measured, see docs/collectives.md). Any p; n need not divide
 // by p (blocks may be empty). Commutative ops only: each block's reduction starts at a different
@@ -27,19 +30,13 @@ func allreduceRing[T any](r *run, send, recv []T, d Reduction[T]) {
 	// Each block of recv is first written here, from send and the partial sum that arrives
 	// (or, for the block the rank sends first, taken from send as it is): no copy of the
 	// whole vector up front. In place (send and recv the same), the copies are no-ops.
+	segs := ringSegments(maxLen, sizeOf[T](), oneHost(r.shadow()))
 	for s := 0; s < p-1; s++ {
 		sb, rb := blk(recv, (r.rank-s+p)%p), blk(recv, (r.rank-s-1+p)%p)
 		if s == 0 {
 			sb = blk(send, r.rank)
 		}
-		t := tmp[:len(rb)]
-		r.sendrecv(asBytes(sb), right, asBytes(t), left)
-		if r.err == nil {
-			if src := blk(send, (r.rank-s-1+p)%p); len(rb) > 0 && &src[0] != &rb[0] {
-				copy(rb, src)
-			}
-			d.combine(rb, t)
-		}
+		reduceStep(r, sb, right, rb, blk(send, (r.rank-s-1+p)%p), tmp, left, segs, d)
 	}
 	for s := 0; s < p-1; s++ {
 		sb, rb := blk(recv, (r.rank+1-s+p)%p), blk(recv, (r.rank-s+p)%p)

@@ -176,6 +176,15 @@ func (b *cancelingBackend) Collective() backend.Backend {
 	return &cancelingBackend{Backend: b.Backend.Collective(), at: b.at, n: b.n, cancel: b.cancel}
 }
 
+// Hosts passes the transport's host map on: the algorithms choose by it (oneHost), and every
+// rank must choose alike.
+func (b *cancelingBackend) Hosts() *backend.Hosts {
+	if hm, ok := b.Backend.(backend.HostMap); ok {
+		return hm.Hosts()
+	}
+	return nil
+}
+
 func (b *cancelingBackend) tick() {
 	if b.n.Add(1) == b.at {
 		b.cancel()

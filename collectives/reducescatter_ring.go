@@ -25,13 +25,10 @@ func reduceScatterRing[T any](r *run, send, recv []T, counts []int, d Reduction[
 	blk := func(i int) []T { return acc[displs[i]:displs[i+1]] }
 	tmp := make([]T, maxLen)
 	right, left := (r.rank+1)%p, (r.rank-1+p)%p
+	segs := ringSegments(maxLen, sizeOf[T](), oneHost(r.shadow()))
 	for s := 0; s < p-1; s++ {
 		sb, rb := blk((r.rank-s-1+p)%p), blk((r.rank-s-2+2*p)%p)
-		t := tmp[:len(rb)]
-		r.sendrecv(asBytes(sb), right, asBytes(t), left)
-		if r.err == nil {
-			d.combine(rb, t)
-		}
+		reduceStep(r, sb, right, rb, rb, tmp, left, segs, d)
 	}
 	if r.err == nil {
 		copy(recv, blk(r.rank))
