@@ -7,6 +7,7 @@
 package npyfile
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -144,7 +145,7 @@ func readHeader(f *os.File) (h header, dataBytes int64, err error) {
 			err = fmt.Errorf("malformed header (%v)", p)
 		}
 	}()
-	r, err := npyio.NewReader(f)
+	r, err := npyio.NewReader(bufio.NewReaderSize(f, 1<<16)) // npyio reads element by element
 	if err != nil {
 		return h, 0, err
 	}
