@@ -6,12 +6,12 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"time"
 
 	"github.com/gompi/gompi/collectives"
 	"github.com/gompi/gompi/comm"
 	"github.com/gompi/gompi/examples/internal/blocks"
 	"github.com/gompi/gompi/examples/internal/pyfmt"
+	"github.com/gompi/gompi/examples/internal/timing"
 )
 
 // chunk is the number of points drawn from one generator. Chunk k is drawn from PCG(seed, k)
@@ -83,29 +83,15 @@ func montecarlo(c *comm.Comm, o options, out io.Writer) error {
 		return err
 	}
 	var r result
-	parallel := time.Duration(math.MaxInt64)
-	for range o.repeat { // the fastest of -repeat runs: the others met a busier machine
-		if err := collectives.Barrier(c); err != nil { // start together, so the time is the job's
-			return err
-		}
-		start := time.Now()
-		var err error
-		if r, err = draw(c, o); err != nil {
-			return err
-		}
-		parallel = min(parallel, time.Since(start))
+	parallel, err := timing.Parallel(c, o.repeat, func() (err error) {
+		r, err = draw(c, o)
+		return err
+	})
+	if err != nil || c.Rank() != 0 {
+		return err
 	}
-	if c.Rank() != 0 {
-		return nil
-	}
-
 	var alone int64
-	serial := time.Duration(math.MaxInt64)
-	for range o.repeat {
-		start := time.Now()
-		alone = hits(0, r.chunks, o.n, o.seed)
-		serial = min(serial, time.Since(start))
-	}
+	serial := timing.Serial(o.repeat, func() { alone = hits(0, r.chunks, o.n, o.seed) })
 
 	n := points(r.chunks, o.n)
 	estimate := 4 * float64(r.inside) / float64(n)
