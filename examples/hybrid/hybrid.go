@@ -14,6 +14,9 @@ import (
 	"github.com/gompi/gompi/examples/internal/timing"
 )
 
+// maxN bounds -n well below where N² overflows an int: an 8 TiB matrix.
+const maxN = 1 << 20
+
 // options are the program's flags.
 type options struct {
 	n       int    // size of A (N×N) and x
@@ -28,6 +31,8 @@ func (o options) check() error {
 	switch {
 	case o.n < 1:
 		return fmt.Errorf("hybrid: -n %d: need a matrix of at least 1×1", o.n)
+	case o.n > maxN:
+		return fmt.Errorf("hybrid: -n %d: an N×N matrix of float64 takes 8·N² bytes, here %.3g TB", o.n, 8*float64(o.n)*float64(o.n)/1e12)
 	case o.threads < 0:
 		return fmt.Errorf("hybrid: -threads %d: want a number of goroutines per rank, or 0 for GOMAXPROCS", o.threads)
 	case o.repeat < 1:
@@ -115,18 +120,23 @@ func hybrid(c *comm.Comm, o options, out io.Writer) error {
 	}
 	serialY := make([]float64, n)
 	serial := timing.Serial(o.repeat, func() { rows(a, n, x, serialY) })
-	maxDiff := 0.0
+	maxDiff, differ := 0.0, -1 // differ: the first y[i] that is not the serial one, bit for bit
 	for i := range y {
 		maxDiff = max(maxDiff, math.Abs(y[i]-serialY[i]))
+		if differ < 0 && math.Float64bits(y[i]) != math.Float64bits(serialY[i]) {
+			differ = i
+		}
+	}
+	same := ""
+	if differ < 0 {
+		same = " (bit for bit)"
 	}
 	workers := fmt.Sprintf("%d rank%s × %d goroutine%s", p, plural(p), threads, plural(threads))
-	fmt.Fprintf(out, "y = A x for N = %d on %s; max |y - serial y| = %g (bit for bit)\n", n, workers, maxDiff)
+	fmt.Fprintf(out, "y = A x for N = %d on %s; max |y - serial y| = %g%s\n", n, workers, maxDiff, same)
 	fmt.Fprintf(out, "time per product %.3g ms on %s, %.3g ms serial on rank 0: speed-up %.3g\n",
 		parallel.Seconds()*1e3, workers, serial.Seconds()*1e3, serial.Seconds()/parallel.Seconds())
-	for i := range y {
-		if math.Float64bits(y[i]) != math.Float64bits(serialY[i]) {
-			return fmt.Errorf("hybrid: y[%d] = %v, the serial product has %v", i, y[i], serialY[i])
-		}
+	if differ >= 0 {
+		return fmt.Errorf("hybrid: y[%d] = %v, the serial product has %v", differ, y[differ], serialY[differ])
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func TestHybrid(t *testing.T) {
 				}
 				want := fmt.Sprintf("y = A x for N = %d on %d rank", n, p)
 				if !strings.HasPrefix(out, want) || !strings.Contains(out, fmt.Sprintf("× %d goroutine", threads)) ||
-					!strings.Contains(out, "max |y - serial y| = 0 ") || !strings.Contains(out, "speed-up") {
+					!strings.Contains(out, "max |y - serial y| = 0 (bit for bit)") || !strings.Contains(out, "speed-up") {
 					t.Errorf("p=%d threads=%d n=%d: output %q", p, threads, n, out)
 				}
 			}
@@ -93,6 +93,7 @@ func TestBadFlags(t *testing.T) {
 	}{
 		{options{n: 0, threads: 1, repeat: 1}, "-n 0"},
 		{options{n: 4, threads: -1, repeat: 1}, "-threads -1"},
+		{options{n: 1 << 32, threads: 1, repeat: 1}, "-n 4294967296: an N×N matrix of float64 takes 8·N² bytes, here 1.48e+08 TB"},
 		{options{n: 4, threads: 1, repeat: 0}, "-repeat 0"},
 	} {
 		_, err := runHybrid(3, c.o)

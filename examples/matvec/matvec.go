@@ -36,6 +36,9 @@ func input(o options) (*mat.Dense, []float64, error) {
 		if o.n < 0 {
 			return nil, nil, fmt.Errorf("matvec: -n %d is negative", o.n)
 		}
+		if o.n > 1<<20 { // N² would come near overflowing an int
+			return nil, nil, fmt.Errorf("matvec: -n %d: an N×N matrix of float64 takes 8·N² bytes, here %.3g TB", o.n, 8*float64(o.n)*float64(o.n)/1e12)
+		}
 		rng := rand.New(rand.NewPCG(o.seed, 0))
 		a := make([]float64, o.n*o.n)
 		for i := range a {

@@ -261,6 +261,7 @@ func TestMatvecBadInput(t *testing.T) {
 		{"vector as A", options{aFile: x, xFile: x}, []string{"matvec: -A", "x.npy", "shape (3,)", "want a matrix of float64"}},
 		{"int64 x", options{aFile: filepath.Join("testdata", "A.npy"), xFile: ints}, []string{"matvec: -x", "ints.npy", "<i8 (int64)"}},
 		{"-A with -n", options{aFile: x, xFile: x, n: 3, generatorFlags: true}, []string{"-n and -seed"}},
+		{"-n too large", options{n: 1 << 32}, []string{"-n 4294967296", "8·N² bytes"}},
 		{"-o into a missing directory", options{n: 3, yFile: filepath.Join(dir, "nosuchdir", "y.npy")}, []string{"matvec: -o", "nosuchdir"}},
 	} {
 		_, err := runMatvec(2, c.o)
