@@ -1,37 +1,43 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"strings"
 
-	"codeberg.org/sbinet/npyio"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gompi/gompi/collectives"
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/examples/internal/blocks"
+	"github.com/gompi/gompi/examples/internal/npyfile"
+	"github.com/gompi/gompi/examples/internal/pyfmt"
 )
 
 // options are the program's flags.
 type options struct {
-	n     int    // size when generating A and x
-	seed  uint64 // seed of the generated A and x
-	aFile string // .npy file holding A (N×N), or ""
-	xFile string // .npy file holding x (N), or ""
+	n              int    // size when generating A and x
+	seed           uint64 // seed of the generated A and x
+	aFile          string // .npy file holding A (N×N), or ""
+	xFile          string // .npy file holding x (N), or ""
+	yFile          string // .npy file to write y to, or ""
+	generatorFlags bool   // -n or -seed was given on the command line
 }
 
 // input returns A and x: read from the .npy files when given, otherwise uniform random numbers
 // in [0, 1) from a PCG generator seeded with o.seed.
 func input(o options) (*mat.Dense, []float64, error) {
 	if (o.aFile == "") != (o.xFile == "") {
-		return nil, nil, fmt.Errorf("matvec: give both -A and -x, or neither")
+		return nil, nil, errors.New("matvec: give both -A and -x, or neither")
 	}
 	if o.aFile == "" {
 		if o.n < 0 {
 			return nil, nil, fmt.Errorf("matvec: -n %d is negative", o.n)
+		}
+		if o.n > 1<<20 { // N² would come near overflowing an int
+			return nil, nil, fmt.Errorf("matvec: -n %d: an N×N matrix of float64 takes 8·N² bytes, here %.3g TB", o.n, 8*float64(o.n)*float64(o.n)/1e12)
 		}
 		rng := rand.New(rand.NewPCG(o.seed, 0))
 		a := make([]float64, o.n*o.n)
@@ -47,54 +53,25 @@ func input(o options) (*mat.Dense, []float64, error) {
 		}
 		return mat.NewDense(o.n, o.n, a), x, nil
 	}
-	var a mat.Dense
-	if err := readNpy(o.aFile, &a); err != nil {
-		return nil, nil, err
+	if o.generatorFlags {
+		return nil, nil, errors.New("matvec: -A and -x read A and x from files, -n and -seed make random ones: give one or the other")
 	}
-	var x []float64
-	if err := readNpy(o.xFile, &x); err != nil {
-		return nil, nil, err
-	}
-	if r, c := a.Dims(); r != c || c != len(x) {
-		return nil, nil, fmt.Errorf("matvec: A is %d×%d and x has %d elements; want N×N and N", r, c, len(x))
-	}
-	return &a, x, nil
-}
-
-func readNpy(name string, ptr any) error {
-	f, err := os.Open(name)
+	a, rows, cols, err := npyfile.ReadMatrix(o.aFile)
 	if err != nil {
-		return fmt.Errorf("matvec: %w", err)
+		return nil, nil, fmt.Errorf("matvec: -A: %w", err)
 	}
-	defer f.Close()
-	r, err := npyio.NewReader(f)
+	x, err := npyfile.ReadVector(o.xFile)
 	if err != nil {
-		return fmt.Errorf("matvec: read %s: %w", name, err)
+		return nil, nil, fmt.Errorf("matvec: -x: %w", err)
 	}
-	if t := strings.Trim(r.Header.Descr.Type, "'\""); t != "<f8" && t != "=f8" && t != "|f8" {
-		return fmt.Errorf("matvec: %s holds %s elements (shape %v); matvec reads float64 arrays: save it with a.astype(numpy.float64)",
-			name, t, r.Header.Descr.Shape)
+	if rows != cols || cols != len(x) {
+		return nil, nil, fmt.Errorf("matvec: A (%s) is %d×%d and x (%s) has %d elements; want N×N and N",
+			o.aFile, rows, cols, o.xFile, len(x))
 	}
-	if err := r.Read(ptr); err != nil {
-		return fmt.Errorf("matvec: read %s: %w", name, err)
+	if rows == 0 {
+		return &mat.Dense{}, x, nil // gonum has no 0×0 matrix: the zero Dense stands for it
 	}
-	return nil
-}
-
-// rowBlocks returns the first row and the row count of each of p ranks for an N-row matrix,
-// dealt out as evenly as possible (the first N%p ranks get one more row; ranks beyond N none).
-func rowBlocks(n, p int) (first, rows []int) {
-	first, rows = make([]int, p), make([]int, p)
-	for i := range rows {
-		rows[i] = n / p
-		if i < n%p {
-			rows[i]++
-		}
-		if i > 0 {
-			first[i] = first[i-1] + rows[i-1]
-		}
-	}
-	return first, rows
+	return mat.NewDense(rows, cols, a), x, nil
 }
 
 // matvec is the program. Rank 0 gets A and x and broadcasts N and x; A's rows are scattered in
@@ -129,17 +106,14 @@ func matvec(c *comm.Comm, o options, out io.Writer) error {
 		return err
 	}
 
-	first, rows := rowBlocks(n, p)
+	first, rows := blocks.Even(n, p)
 	counts, displs := make([]int, p), make([]int, p)
 	for i := range counts {
 		counts[i], displs[i] = rows[i]*n, first[i]*n
 	}
 	var all []float64
 	if me == 0 && n > 0 {
-		all = a.RawMatrix().Data // row-major with stride n: NewDense and npyio both pack rows
-		if a.RawMatrix().Stride != n {
-			all = mat.DenseCopyOf(a).RawMatrix().Data
-		}
+		all = a.RawMatrix().Data // row-major with stride n, as input made it
 	}
 	local := make([]float64, rows[me]*n)
 	if err := collectives.Scatterv(c, collectives.Blocks[float64]{Buf: all, Counts: counts, Displs: displs}, local, 0); err != nil {
@@ -178,26 +152,22 @@ func matvec(c *comm.Comm, o options, out io.Writer) error {
 	if maxErr > 1e-12*max(scale, 1) {
 		return fmt.Errorf("matvec: max |y - A x| = %g exceeds 1e-12 × %g", maxErr, max(scale, 1))
 	}
+	if o.yFile != "" {
+		if err := npyfile.WriteVector(o.yFile, y); err != nil {
+			return fmt.Errorf("matvec: -o: %w", err)
+		}
+	}
 	return nil
 }
 
-// formatVector prints short vectors whole and long ones as their first and last 5 elements.
+// formatVector prints short vectors whole and long ones as their first and last 5 elements,
+// each as Python prints a float: with the digits that read back as the same float64, so that
+// they can be compared with NumPy's to the last bit.
 func formatVector(y []float64) string {
 	const edge = 5
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, v := range y {
-		if len(y) > 4*edge && i == edge {
-			fmt.Fprintf(&b, " … (%d more) …", len(y)-2*edge)
-		}
-		if len(y) > 4*edge && i >= edge && i < len(y)-edge {
-			continue
-		}
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		fmt.Fprintf(&b, "%.6g", v)
+	if len(y) <= 4*edge {
+		return pyfmt.List(y)
 	}
-	b.WriteByte(']')
-	return b.String()
+	head, tail := pyfmt.List(y[:edge]), pyfmt.List(y[len(y)-edge:])
+	return fmt.Sprintf("%s, ... (%d more), %s", head[:len(head)-1], len(y)-2*edge, tail[1:])
 }

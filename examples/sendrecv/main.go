@@ -4,12 +4,14 @@
 //
 //	go run ./cmd/gompirun -n 2 ./examples/sendrecv
 //
-// Output (one line per rank for each message; the random numbers depend on -seed):
+// Output (one line per rank for each message; the random numbers depend on -seed). Floats print
+// as Python prints them, with all the digits that tell one float64 from another, so the two
+// ranks' lines can be compared to the last bit:
 //
-//	rank = 0 , data = [1 2 3 4]
-//	rank = 1 , data = [1 2 3 4]
-//	rank = 0 , data = [0.94... ...]
-//	rank = 1 , data = [0.94... ...]
+//	rank = 0 , data = [1.0, 2.0, 3.0, 4.0]
+//	rank = 1 , data = [1.0, 2.0, 3.0, 4.0]
+//	rank = 0 , data = [0.23842319087387442, 0.50092138792625, ...]
+//	rank = 1 , data = [0.23842319087387442, 0.50092138792625, ...]
 package main
 
 import (
@@ -19,6 +21,7 @@ import (
 	"os"
 
 	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/examples/internal/pyfmt"
 )
 
 func main() {
@@ -48,7 +51,7 @@ func run(c *comm.Comm, seed uint64, out interface{ Write([]byte) (int, error) })
 		}
 	}
 	if rank <= 1 {
-		fmt.Fprintln(out, "rank =", rank, ", data =", data)
+		fmt.Fprintln(out, "rank =", rank, ", data =", pyfmt.List(data))
 	}
 
 	// A typed buffer: its memory moves as it is, into a buffer the receiver allocated.
@@ -72,7 +75,7 @@ func run(c *comm.Comm, seed uint64, out interface{ Write([]byte) (int, error) })
 		}
 	}
 	if rank <= 1 {
-		fmt.Fprintln(out, "rank =", rank, ", data =", buf)
+		fmt.Fprintln(out, "rank =", rank, ", data =", pyfmt.List(buf))
 	}
 	return nil
 }

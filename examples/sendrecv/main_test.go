@@ -31,7 +31,7 @@ func TestSendrecv(t *testing.T) {
 		if len(l0) != 2 || len(l1) != 2 {
 			t.Fatalf("%d ranks: want 2 lines per rank, got %q and %q", n, l0, l1)
 		}
-		if l0[0] != "rank = 0 , data = [1 2 3 4]" || l1[0] != "rank = 1 , data = [1 2 3 4]" {
+		if l0[0] != "rank = 0 , data = [1.0, 2.0, 3.0, 4.0]" || l1[0] != "rank = 1 , data = [1.0, 2.0, 3.0, 4.0]" {
 			t.Errorf("value lines: %q, %q", l0[0], l1[0])
 		}
 		if strings.TrimPrefix(l0[1], "rank = 0") != strings.TrimPrefix(l1[1], "rank = 1") {
