@@ -59,6 +59,8 @@ func bcast(ctx context.Context, c *comm.Comm, name string, buf []byte, root int,
 		bcastBinomial(r, buf, root)
 	case algScatterAllgather:
 		bcastScatterAllgather(r, buf, root)
+	case algLinear:
+		bcastLinear(r, buf, root)
 	case algNodeAware:
 		if h := r.hosts(); h != nil {
 			hierBcast(r, h, buf, root)

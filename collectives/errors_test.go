@@ -134,7 +134,7 @@ func TestCountsDifferBetweenRanks(t *testing.T) {
 				return allreduce(bg, c, "Allreduce", make([]float64, m), make([]float64, m), Sum, alg)
 			})
 		}
-		for _, alg := range []algorithm{algBinomial, algScatterAllgather} {
+		for _, alg := range []algorithm{algBinomial, algScatterAllgather, algLinear} {
 			label := fmt.Sprintf("Bcast %v p=7 n=%d, rank 3 n+1", alg, n)
 			errs := make([]error, 7)
 			if err := runRanksErr(7, func(c *comm.Comm) error {

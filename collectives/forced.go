@@ -13,7 +13,7 @@ import (
 //
 //	GOMPI_COLL_ALLREDUCE      recursive-doubling, ring, rabenseifner
 //	GOMPI_COLL_REDUCE         binomial, rabenseifner
-//	GOMPI_COLL_BCAST          binomial, scatter-allgather
+//	GOMPI_COLL_BCAST          binomial, scatter-allgather, linear
 //	GOMPI_COLL_ALLGATHER      bruck, ring
 //	GOMPI_COLL_REDUCESCATTER  ring, reduce-scatterv
 //
@@ -29,7 +29,7 @@ import (
 var forcedChoices = map[kind][]algorithm{
 	kindAllreduce:     {algRecursiveDoubling, algRing, algRabenseifner},
 	kindReduce:        {algBinomial, algRabenseifner},
-	kindBcast:         {algBinomial, algScatterAllgather},
+	kindBcast:         {algBinomial, algScatterAllgather, algLinear},
 	kindAllgather:     {algBruck, algRing},
 	kindReduceScatter: {algRing, algReduceScatterv},
 }

@@ -20,7 +20,7 @@ func bvec(r, n int) []float64 {
 }
 
 func TestBcast(t *testing.T) {
-	for _, alg := range []algorithm{algBinomial, algScatterAllgather} {
+	for _, alg := range []algorithm{algBinomial, algScatterAllgather, algLinear} {
 		for p := 1; p <= 9; p++ {
 			ns := counts
 			if p == 6 {

@@ -29,7 +29,7 @@ func TestCollectivesTCP(t *testing.T) {
 						return fmt.Errorf("Allreduce %v n=%d: %w", alg, n, err)
 					}
 				}
-				for _, alg := range []algorithm{algBinomial, algScatterAllgather} {
+				for _, alg := range []algorithm{algBinomial, algScatterAllgather, algLinear} {
 					buf := make([]float64, n)
 					if c.Rank() == 1 {
 						buf = bvec(1, n)

@@ -67,7 +67,7 @@ func everyAlgorithm(c *comm.Comm, ns []int) error {
 					}
 				}
 			}
-			for _, alg := range []algorithm{algBinomial, algScatterAllgather} {
+			for _, alg := range []algorithm{algBinomial, algScatterAllgather, algLinear} {
 				buf := make([]float64, n)
 				if me == root {
 					buf = bvec(root, n)
