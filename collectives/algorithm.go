@@ -19,7 +19,7 @@ import (
 //
 // count is what each rank passes: len(send) for Allreduce, Reduce, Allgather, Gather, Alltoall,
 // ReduceScatter, Scan and Exscan, len(buf) for Bcast, len(recv) for Scatter. Only Allreduce,
-// Reduce, Bcast and Allgather choose by size (and communicator size); the others always run the
+// Reduce, Bcast, Allgather and Alltoall choose by size (and communicator size); the others always run the
 // same algorithm. The answer comes from the same choice functions the collectives call, so it
 // cannot disagree with what runs. A native backend may still hand a call back to gompi's
 // algorithm for a combination it cannot do (a count beyond C's int, for OpenMPI); Algorithm
@@ -83,7 +83,9 @@ func Algorithm[T comm.Elem](c *comm.Comm, collective string, count int) (string,
 		alg = algLinear
 	case kindAllgatherv:
 		alg = algRing
-	case kindAlltoall, kindAlltoallv:
+	case kindAlltoall:
+		alg = chooseAlltoall(p, bytes/max(p, 1))
+	case kindAlltoallv:
 		alg = algPairwise
 	case kindScan, kindExscan:
 		alg = algRecursiveDoubling

@@ -15,12 +15,18 @@ func Alltoall[T comm.Elem](c *comm.Comm, send, recv []T) error {
 
 // AlltoallContext is Alltoall bounded by ctx (see "Contexts" in the package documentation).
 func AlltoallContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv []T) error {
-	return alltoall(ctx, c, "Alltoall", asBytes(send), asBytes(recv), sizeOf[T]())
+	return alltoall(ctx, c, "Alltoall", asBytes(send), asBytes(recv), sizeOf[T](), algAuto)
 }
 
-func alltoall(ctx context.Context, c *comm.Comm, name string, send, recv []byte, esize int) error {
+func alltoall(ctx context.Context, c *comm.Comm, name string, send, recv []byte, esize int, alg algorithm) error {
 	if err := checkCall(ctx, c, name); err != nil {
 		return err
+	}
+	if alg == algAuto {
+		var err error
+		if alg, err = forced(kindAlltoall, true); err != nil {
+			return err
+		}
 	}
 	r := newRun(ctx, c, name, kindAlltoall)
 	defer r.free()
@@ -28,13 +34,39 @@ func alltoall(ctx context.Context, c *comm.Comm, name string, send, recv []byte,
 		r.failf(comm.ErrSizeMismatch, "send has %d elements and recv %d; they must be equal and a multiple of the %d ranks", len(send)/esize, len(recv)/esize, r.size)
 		recv = make([]byte, len(send))
 	}
-	if nat := r.native(algAuto); nat != nil {
+	if nat := r.native(alg); nat != nil {
 		if err, ok := r.callNative(send, recv, nat.Alltoall); ok {
 			return err
 		}
 	}
 	r.begin()
-	counts, displs := uniform(r.size, len(send)/r.size)
-	alltoallPairwise(r, send, counts, displs, recv, counts, displs)
+	b := len(send) / r.size
+	if alg == algAuto {
+		alg = chooseAlltoall(r.size, b)
+	}
+	switch alg {
+	case algBruck:
+		alltoallBruck(r, send, recv, b)
+	case algPairwise:
+		counts, displs := uniform(r.size, b)
+		alltoallPairwise(r, send, counts, displs, recv, counts, displs)
+	default:
+		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Alltoall", alg)
+	}
 	return r.end()
+}
+
+// alltoallBruckBytes and alltoallBruckMinRanks bound where Alltoall uses Bruck's algorithm:
+// blocks of at most that many bytes, on at least that many ranks (see docs/collectives.md).
+const (
+	alltoallBruckBytes    = 0
+	alltoallBruckMinRanks = 4
+)
+
+// chooseAlltoall picks the algorithm for p ranks and blocks of b bytes.
+func chooseAlltoall(p, b int) algorithm {
+	if p >= alltoallBruckMinRanks && b <= alltoallBruckBytes && b > 0 {
+		return algBruck
+	}
+	return algPairwise
 }

@@ -16,6 +16,7 @@ import (
 //	GOMPI_COLL_BCAST          binomial, scatter-allgather, linear
 //	GOMPI_COLL_ALLGATHER      bruck, ring
 //	GOMPI_COLL_REDUCESCATTER  ring, reduce-scatterv
+//	GOMPI_COLL_ALLTOALL       pairwise, bruck
 //
 // (`gompirun -x GOMPI_COLL_ALLREDUCE=ring ./prog`, or exported before gompirun, which passes
 // the environment on). "auto" or an empty value leaves the choice to gompi. A forced algorithm
@@ -32,6 +33,7 @@ var forcedChoices = map[kind][]algorithm{
 	kindBcast:         {algBinomial, algScatterAllgather, algLinear},
 	kindAllgather:     {algBruck, algRing},
 	kindReduceScatter: {algRing, algReduceScatterv},
+	kindAlltoall:      {algPairwise, algBruck},
 }
 
 // forcedSetting is one collective's variable, read once.

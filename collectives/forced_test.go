@@ -158,6 +158,19 @@ func forcedCall(c *comm.Comm, k kind) error {
 				return fmt.Errorf("ReduceScatter[%d] = %d, want %d", i, recv[i], want)
 			}
 		}
+	case kindAlltoall:
+		send, recv := make([]int64, n*p), make([]int64, n*p)
+		for i := range send {
+			send[i] = int64(1000*me + i) // block j goes to rank j
+		}
+		if err := Alltoall(c, send, recv); err != nil {
+			return err
+		}
+		for i := range recv {
+			if want := int64(1000*(i/n) + me*n + i%n); recv[i] != want {
+				return fmt.Errorf("Alltoall[%d] = %d, want %d", i, recv[i], want)
+			}
+		}
 	default:
 		return fmt.Errorf("no check for %v", k)
 	}

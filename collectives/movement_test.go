@@ -173,18 +173,20 @@ func TestAlltoall(t *testing.T) {
 		}
 		for _, n := range ns {
 			b := n / p // block length; n elements rounded down to a multiple of p
-			label := fmt.Sprintf("Alltoall pairwise p=%d n=%d", p, n)
-			runRanks(t, label, p, func(c *comm.Comm) error {
-				recv := make([]float64, p*b)
-				if err := Alltoall(c, bvec(c.Rank(), p*b), recv); err != nil {
-					return err
-				}
-				// Block i of recv is rank i's block c.Rank().
-				return compare(label, c.Rank(), recv, p*b, func(k int) float64 { return bval(k/b, c.Rank()*b+k%b) }, eqExact)
-			})
+			for _, alg := range []algorithm{algPairwise, algBruck} {
+				label := fmt.Sprintf("Alltoall %v p=%d n=%d", alg, p, n)
+				runRanks(t, label, p, func(c *comm.Comm) error {
+					recv := make([]float64, p*b)
+					if err := alltoall(bg, c, "Alltoall", asBytes(bvec(c.Rank(), p*b)), asBytes(recv), 8, alg); err != nil {
+						return err
+					}
+					// Block i of recv is rank i's block c.Rank().
+					return compare(label, c.Rank(), recv, p*b, func(k int) float64 { return bval(k/b, c.Rank()*b+k%b) }, eqExact)
+				})
+			}
 			// Rank i sends (i+j)%3 * n/5 elements to rank j.
 			cnt := func(i, j int) int { return (i + j) % 3 * (n / 5) }
-			label = fmt.Sprintf("Alltoallv pairwise p=%d n=%d", p, n)
+			label := fmt.Sprintf("Alltoallv pairwise p=%d n=%d", p, n)
 			runRanks(t, label, p, func(c *comm.Comm) error {
 				me := c.Rank()
 				sc, rc := make([]int, p), make([]int, p)

@@ -129,12 +129,14 @@ func everyAlgorithm(c *comm.Comm, ns []int) error {
 			}
 		}
 		b := n / p
-		a2a := make([]float64, p*b)
-		if err := Alltoall(c, bvec(me, p*b), a2a); err != nil {
-			return fmt.Errorf("Alltoall n=%d: %w", n, err)
-		}
-		if err := compare("", 0, a2a, p*b, func(k int) float64 { return bval(k/b, me*b+k%b) }, eqExact); err != nil {
-			return fmt.Errorf("Alltoall n=%d: %w", n, err)
+		for _, alg := range []algorithm{algPairwise, algBruck} {
+			a2a := make([]float64, p*b)
+			if err := alltoall(bg, c, "Alltoall", asBytes(bvec(me, p*b)), asBytes(a2a), 8, alg); err != nil {
+				return fmt.Errorf("Alltoall %v n=%d: %w", alg, n, err)
+			}
+			if err := compare("", 0, a2a, p*b, func(k int) float64 { return bval(k/b, me*b+k%b) }, eqExact); err != nil {
+				return fmt.Errorf("Alltoall %v n=%d: %w", alg, n, err)
+			}
 		}
 		scan := make([]uint64, n)
 		if err := Scan(c, mvec(me, n), scan, matOp); err != nil {
