@@ -33,6 +33,12 @@ var allocCases = []allocCase{
 	}, nLen, nLen},
 	{"Allgather", func(c *comm.Comm, _ int, send, recv []float64) error { return Allgather(c, send, recv) }, nLen, npLen},
 	{"Alltoall", func(c *comm.Comm, _ int, send, recv []float64) error { return Alltoall(c, send, recv) }, npLen, npLen},
+	{"Alltoall bruck", func(c *comm.Comm, _ int, send, recv []float64) error {
+		return alltoall(bg, c, "Alltoall", asBytes(send), asBytes(recv), 8, algBruck)
+	}, npLen, npLen},
+	{"Allreduce ring", func(c *comm.Comm, _ int, send, recv []float64) error {
+		return allreduce(bg, c, "Allreduce", send, recv, Sum, algRing)
+	}, nLen, nLen},
 }
 
 func zeroLen(n, p int) int { return 0 }
