@@ -296,11 +296,14 @@ func (v *view) collectives(c draw.Canvas, rk *trace.Rank, x func(int64) vg.Lengt
 		end[s.Lane] = s.End
 		x0, x1 := x(s.Start), max(x(s.End), x(s.Start)+minWidth)
 		c.StrokeLines(ls, c.ClipLinesXY([]vg.Point{{X: x0, Y: y - 4}, {X: x0, Y: y}, {X: x1, Y: y}, {X: x1, Y: y - 4}})...)
-		name := s.Name
+		name, short := s.Name, s.Name
 		if s.Alg != "" {
 			name += " (" + s.Alg + ")"
 		}
-		for _, n := range []string{name, s.Name} {
+		if s.Failed {
+			name, short = name+" failed", short+" failed"
+		}
+		for _, n := range []string{name, short} {
 			if label.Width(n) < x1-x0 {
 				c.FillText(label, vg.Point{X: (x0 + x1) / 2, Y: y + 1}, n)
 				break
