@@ -7,12 +7,15 @@
 package timeline
 
 import (
+	"bytes"
 	"fmt"
 	"image/color"
+	"image/png"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -20,6 +23,7 @@ import (
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/gompi/gompi/internal/trace"
 )
@@ -94,9 +98,14 @@ func Render(w io.Writer, t *trace.Trace, format string, opt Options) error {
 	if format == "jpeg" {
 		format = "jpg"
 	}
-	cw, err := draw.NewFormattedCanvas(opt.Width, height, format)
-	if err != nil {
-		return fmt.Errorf("timeline: %w", err)
+	var cw vg.CanvasWriterTo
+	if format == "png" {
+		cw = smallPNG{vgimg.PngCanvas{Canvas: vgimg.New(opt.Width, height)}}
+	} else {
+		var err error
+		if cw, err = draw.NewFormattedCanvas(opt.Width, height, format); err != nil {
+			return fmt.Errorf("timeline: %w", err)
+		}
 	}
 	dc := draw.New(cw)
 	dc.SetColor(color.White)
@@ -111,6 +120,7 @@ func Render(w io.Writer, t *trace.Trace, format string, opt Options) error {
 	p.Y.Tick.Label.Font = sans(14)
 	p.Y.Tick.Marker = plot.ConstantTicks(v.rankTicks())
 	p.X.Min, p.X.Max = 0, v.span
+	p.X.Tick.Marker = plot.TickerFunc(timeTicks)
 	p.Y.Min, p.Y.Max = -0.5, float64(len(ranks))-0.5
 	p.Add(v)
 	p.Draw(draw.Crop(dc, 0.15*vg.Inch, -0.2*vg.Inch, 0.05*vg.Inch, -headerHeight))
@@ -119,6 +129,42 @@ func Render(w io.Writer, t *trace.Trace, format string, opt Options) error {
 		return fmt.Errorf("timeline: %w", err)
 	}
 	return nil
+}
+
+// timeTicks labels about eight round instants between lo and hi (1, 2 or 5 times a power of
+// ten apart), with unlabelled ticks between: gonum's default gives as few as two.
+func timeTicks(lo, hi float64) []plot.Tick {
+	step := math.Pow(10, math.Floor(math.Log10((hi-lo)/8)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if (hi-lo)/(step*m) <= 10 {
+			step *= m
+			break
+		}
+	}
+	decimals := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
+	var ticks []plot.Tick
+	for i := math.Ceil(lo / step * 2); i*step/2 <= hi*(1+1e-9); i++ {
+		x := i * step / 2
+		t := plot.Tick{Value: x}
+		if math.Mod(i, 2) == 0 {
+			t.Label = strconv.FormatFloat(x, 'f', decimals, 64)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
+
+// smallPNG writes its picture with the best compression: pictures go into repositories and
+// slides, and the default compression makes them a third larger.
+type smallPNG struct{ vgimg.PngCanvas }
+
+func (c smallPNG) WriteTo(w io.Writer) (int64, error) {
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&buf, c.Image()); err != nil {
+		return 0, err
+	}
+	return buf.WriteTo(w)
 }
 
 // headerHeight is the strip at the top holding the title and the legend.

@@ -102,3 +102,24 @@ func TestSaveFormats(t *testing.T) {
 		t.Errorf("a trace without ranks was drawn")
 	}
 }
+
+func TestTimeTicks(t *testing.T) {
+	for _, tc := range []struct {
+		min, max float64
+		want     string
+	}{
+		{0, 27, "0 5 10 15 20 25"},
+		{0, 1, "0.0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0"},
+		{0, 1536, "0 200 400 600 800 1000 1200 1400"},
+	} {
+		var labels []string
+		for _, tk := range timeTicks(tc.min, tc.max) {
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+			}
+		}
+		if got := strings.Join(labels, " "); got != tc.want {
+			t.Errorf("ticks of %v..%v: %s, want %s", tc.min, tc.max, got, tc.want)
+		}
+	}
+}
