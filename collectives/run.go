@@ -11,6 +11,7 @@ import (
 	"github.com/gompi/gompi/comm"
 	"github.com/gompi/gompi/internal/backend"
 	"github.com/gompi/gompi/internal/commlink"
+	"github.com/gompi/gompi/internal/trace"
 )
 
 // kind names a collective in the tags of its messages, so that a rank receiving a message of a
@@ -85,6 +86,8 @@ type run struct {
 	broken bool // c's collectives were broken on this rank before the call
 
 	bufs [scratchSlots][]byte // scratch vectors, kept from call to call (see scratch)
+
+	trace runTrace // the call's record when tracing (trace.go); trace.rec is nil otherwise
 }
 
 // newRun returns a run from runPool (a collective call allocates none in the steady state);
@@ -93,6 +96,9 @@ type run struct {
 func newRun(ctx context.Context, c *comm.Comm, name string, k kind) *run {
 	r := runPool.Get().(*run)
 	*r = run{ctx: ctx, done: ctx.Done(), c: c, name: name, kind: k, rank: c.Rank(), size: c.Size(), me: c.Rank(), bufs: r.bufs}
+	if trace.Active() {
+		r.traceBegin()
+	}
 	return r
 }
 
@@ -100,6 +106,9 @@ var runPool = sync.Pool{New: func() any { return new(run) }}
 
 // free returns r to runPool.
 func (r *run) free() {
+	if r.trace.rec != nil {
+		r.traceEnd()
+	}
 	*r = run{bufs: r.bufs}
 	runPool.Put(r)
 }
@@ -339,6 +348,9 @@ func (r *run) send(buf []byte, dest int) {
 		r.sendAbort(dest)
 		return
 	}
+	if r.trace.rec != nil {
+		r.traceStep(len(buf), 0)
+	}
 	if err := r.shadow().Send(r.ctx, buf, r.peer(dest), int(r.kind)<<tagShift); err != nil {
 		r.fail(r.wrap(err))
 		r.quit = r.quit || isCtxErr(err)
@@ -363,6 +375,9 @@ func (r *run) recv(buf []byte, src int) {
 		r.discard(src)
 		return
 	}
+	if r.trace.rec != nil {
+		r.traceStep(0, len(buf))
+	}
 	st, err := r.shadow().Recv(r.ctx, buf, r.peer(src), backend.AnyTag)
 	r.check(st, err, buf, src)
 }
@@ -375,6 +390,9 @@ func (r *run) sendrecv(sbuf []byte, dest int, rbuf []byte, src int) {
 		r.sendAbort(dest)
 		r.discard(src)
 		return
+	}
+	if r.trace.rec != nil {
+		r.traceStep(len(sbuf), len(rbuf))
 	}
 	if sr, ok := r.shadow().(backend.Sendrecver); ok {
 		st, sendErr, recvErr := sr.Sendrecv(r.ctx, sbuf, r.peer(dest), int(r.kind)<<tagShift, rbuf, r.peer(src), backend.AnyTag)

@@ -19,12 +19,13 @@ var starters []starter
 
 // the process's world, made once by Init.
 var world struct {
-	once sync.Once
-	mu   sync.Mutex // guards finalized
-	w    backend.World
-	c    *Comm
-	err  error
-	done bool
+	once  sync.Once
+	mu    sync.Mutex // guards finalized
+	w     backend.World
+	c     *Comm
+	err   error
+	done  bool
+	trace *tracing // when GOMPI_TRACE is set (trace.go)
 }
 
 // Init starts the process's world communicator and returns it; later calls return the same one.
@@ -33,10 +34,16 @@ var world struct {
 // transport; in a binary built with -tags mpi, OpenMPI's variables (as set by its mpirun) select
 // OpenMPI; with neither, the world has one rank, like MPI's singleton init, so a program runs
 // plainly as ./prog too.
+//
+// With GOMPI_TRACE=PATH in the environment (gompirun --trace sets it), the rank records every
+// operation and writes it at Finalize to PATH.rank-N.part, for gompirun to merge into a
+// timeline (docs/LAUNCHER.md, "Tracing"); Init and Finalize then also exchange a few messages
+// with rank 0 to align the ranks' clocks.
 func Init() (*Comm, error) {
 	world.once.Do(func() {
 		world.w, world.err = startWorld()
 		if world.err == nil {
+			world.trace = startTrace(world.w)
 			world.c = newComm(world.w)
 		}
 	})
@@ -75,6 +82,9 @@ func Finalize() error {
 		return nil
 	}
 	world.done = true
+	if world.trace != nil {
+		return finalizeTraced(world.w, world.trace)
+	}
 	return world.w.Finalize()
 }
 

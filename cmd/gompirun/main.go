@@ -36,6 +36,9 @@ const description = `Examples:
    gompirun --host node1:2,node2:2 ./prog   4 ranks, started with ssh
    gompirun --hostfile hosts --launch-agent "ssh -p 2222" ./prog
    gompirun --mpi -n 4 ./examples/matvec    build with -tags mpi, run under OpenMPI's mpirun
+   gompirun -n 4 --trace t.json --timeline t.png ./examples/psum
+                                            record every operation: t.json for Perfetto, t.png to look at
+   gompirun trace-merge t.json              merge the parts ranks wrote with GOMPI_TRACE=t.json
 
 Every rank gets GOMPI_RANK, GOMPI_SIZE, GOMPI_LOCAL_RANK, GOMPI_LOCAL_SIZE, GOMPI_JOB_ID,
 GOMPI_BOOTSTRAP, GOMPI_SECRET, GOMPI_HOST and GOMPI_TRANSPORT.
@@ -93,7 +96,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, code *int) *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err}
 		},
-		Flags: []cli.Flag{
+		Commands: []*cli.Command{traceMergeCommand(stderr)},
+		Flags: append([]cli.Flag{
 			&cli.IntFlag{Name: "np", Aliases: []string{"n"}, Usage: "number of ranks", DefaultText: "total slots of the hosts, or one per CPU"},
 			&cli.BoolFlag{Name: "tag-output", Usage: `prefix every output line with "[rank] "`},
 			&cli.BoolFlag{Name: "timestamp-output", Usage: "prefix every output line with the time it was read"},
@@ -109,11 +113,18 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.DurationFlag{Name: "grace", Value: launcher.DefaultGrace, Usage: "time between SIGTERM and SIGKILL when the job is stopped"},
 			&cli.BoolFlag{Name: "verbose", Usage: "say what gompirun does (placement, commands, bootstrap address) and have every rank report its CPUs, GOMAXPROCS, wait policy and transports"},
 			&cli.BoolFlag{Name: "mpi", Usage: "run on OpenMPI: build PROGRAM with -tags mpi and hand the job to mpirun (see docs/MPI.md)"},
-		},
+		}, traceFlags...),
 		Action: func(c *cli.Context) error {
 			cfg, err := configFrom(c, stdin, stdout, stderr)
 			if err != nil {
 				return usageError{err}
+			}
+			jt, err := newJobTrace(c, stderr)
+			if err != nil {
+				return usageError{err}
+			}
+			if jt != nil {
+				cfg.Env = append(cfg.Env, jt.env())
 			}
 			sigs := make(chan os.Signal, 2)
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -125,6 +136,16 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, code *int) *cli.App {
 			}
 			res, err := run(context.Background(), cfg)
 			*code = res.ExitCode
+			if jt != nil {
+				jt.required = err == nil && res.ExitCode == launcher.ExitOK
+				if terr := jt.finish(); terr != nil {
+					if err != nil || res.ExitCode != launcher.ExitOK {
+						fmt.Fprintf(stderr, "gompirun: %v\n", terr)
+					} else {
+						err = terr
+					}
+				}
+			}
 			if err != nil && res.ExitCode == launcher.ExitUsage {
 				return usageError{err}
 			}

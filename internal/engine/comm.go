@@ -163,16 +163,27 @@ func (c *Comm) Send(ctx context.Context, buf []byte, dest, tag int) error {
 	if err := c.check("Send", dest, tag, false); err != nil {
 		return err
 	}
+	if tr := c.e.tr.Load(); tr != nil {
+		return c.sendTraced(ctx, tr, buf, c.group[dest], tag)
+	}
+	_, err := c.send(ctx, buf, c.group[dest], tag, 0, nil)
+	return err
+}
+
+// send sends buf to world rank w and returns the message's id: id, which an eager frame
+// carries (0 when not tracing), or the rendezvous id. When tracing, sp (else nil) collects the
+// time it blocks.
+func (c *Comm) send(ctx context.Context, buf []byte, w, tag int, id uint64, sp *waitSpan) (uint64, error) {
 	e := c.e
-	w := c.group[dest]
 	if w == e.rank || len(buf) <= e.eagers[w] {
-		return c.sendEager("Send", buf, w, tag)
+		return id, c.sendEager("Send", buf, w, tag, id)
 	}
 	r := e.getReq(c, kindSend, "Send")
 	c.startRendezvous(r, buf, w, tag)
-	_, err := r.wait(ctx)
+	_, err := r.wait(ctx, sp)
+	id = r.id
 	putReq(r)
-	return err
+	return id, err
 }
 
 // Sendrecv implements backend.Sendrecver: it sends sbuf to dest with stag while it receives
@@ -186,32 +197,45 @@ func (c *Comm) Sendrecv(ctx context.Context, sbuf []byte, dest, stag int, rbuf [
 	if err := c.check("Sendrecv", source, rtag, true); err != nil {
 		return backend.Status{}, err, err
 	}
+	if tr := c.e.tr.Load(); tr != nil {
+		return c.sendrecvTraced(ctx, tr, sbuf, c.group[dest], stag, rbuf, source, rtag)
+	}
+	st, sendErr, recvErr, _, _ := c.sendrecv(ctx, sbuf, c.group[dest], stag, rbuf, source, rtag, 0, nil)
+	return st, sendErr, recvErr
+}
+
+// sendrecv is Sendrecv to world rank w. It also returns the id of the message sent (as send
+// does; id is the one an eager frame carries) and what the receive matched; when tracing, sp
+// (else nil) collects the time it blocks.
+func (c *Comm) sendrecv(ctx context.Context, sbuf []byte, w, stag int, rbuf []byte, source, rtag int, id uint64, sp *waitSpan) (st backend.Status, sendErr, recvErr error, out uint64, in matched) {
 	e := c.e
-	w := c.group[dest]
 	s := e.getReq(c, kindSend, "Sendrecv")
 	s.peer = w
 	r := e.getReq(c, kindRecv, "Sendrecv")
 	r.owner = s
 	r.buf = rbuf
+	r.src = -1
 	c.post(r, source, rtag)
 	if w == e.rank || len(sbuf) <= e.eagers[w] {
-		s.err = c.sendEager("Sendrecv", sbuf, w, stag)
+		s.err = c.sendEager("Sendrecv", sbuf, w, stag, id)
 		s.state = stateDone // never registered anywhere: nobody else sees s
 	} else {
 		c.startRendezvous(s, sbuf, w, stag)
+		id = s.id
 	}
-	waitPair(ctx, s, r)
-	st, sendErr, recvErr := r.st, s.err, r.err
+	waitPair(ctx, s, r, sp)
+	st, sendErr, recvErr, in = r.st, s.err, r.err, matched{r.msgID, r.src}
 	putReq(r)
 	putReq(s)
-	return st, sendErr, recvErr
+	return st, sendErr, recvErr, id, in
 }
 
 // sendEager sends a whole message at once: to a peer in one frame, to oneself by delivering it
-// straight to this engine's own matching (self-sends never wait for the receiver).
-func (c *Comm) sendEager(op string, buf []byte, w, tag int) error {
+// straight to this engine's own matching (self-sends never wait for the receiver). id goes in
+// the frame's ID: the message's trace id, or 0 when not tracing.
+func (c *Comm) sendEager(op string, buf []byte, w, tag int, id uint64) error {
 	e := c.e
-	h := transport.Header{Kind: transport.Eager, Context: c.ctx, Source: e.rank, Tag: tag, Length: int64(len(buf))}
+	h := transport.Header{Kind: transport.Eager, Context: c.ctx, Source: e.rank, Tag: tag, Length: int64(len(buf)), ID: id}
 	if w == e.rank {
 		if err := e.usable(c, op, w, tag); err != nil {
 			return err
@@ -291,14 +315,23 @@ func (c *Comm) Isend(buf []byte, dest, tag int) (backend.Request, error) {
 	if err := c.check("Isend", dest, tag, false); err != nil {
 		return nil, err
 	}
-	w := c.group[dest]
+	if tr := c.e.tr.Load(); tr != nil {
+		return c.isendTraced(tr, buf, c.group[dest], tag)
+	}
+	req, _ := c.isend(buf, c.group[dest], tag, 0)
+	return req, nil
+}
+
+// isend starts a send to world rank w and returns its request and the message's id (as send
+// does: id is the one an eager frame carries).
+func (c *Comm) isend(buf []byte, w, tag int, id uint64) (backend.Request, uint64) {
 	if w == c.e.rank || len(buf) <= c.e.eagers[w] {
-		err := c.sendEager("Isend", buf, w, tag)
-		return c.e.doneRequest(c, "Isend", backend.Status{}, err), nil
+		err := c.sendEager("Isend", buf, w, tag, id)
+		return c.e.doneRequest(c, "Isend", backend.Status{}, err), id
 	}
 	r := c.e.newUserReq(c, kindSend, "Isend")
 	c.startRendezvous(r, buf, w, tag)
-	return userRequest{r}, nil
+	return userRequest{r}, r.id
 }
 
 // Recv implements backend.Backend.
@@ -306,11 +339,11 @@ func (c *Comm) Recv(ctx context.Context, buf []byte, source, tag int) (backend.S
 	if err := c.check("Recv", source, tag, true); err != nil {
 		return backend.Status{}, err
 	}
-	r := c.e.getReq(c, kindRecv, "Recv")
-	r.buf = buf
-	c.post(r, source, tag)
-	st, err := r.wait(ctx)
-	putReq(r)
+	if tr := c.e.tr.Load(); tr != nil {
+		_, st, err := c.recvTraced(ctx, tr, buf, false, source, tag)
+		return st, err
+	}
+	_, st, err, _ := c.recv(ctx, buf, false, source, tag, nil)
 	return st, err
 }
 
@@ -319,19 +352,39 @@ func (c *Comm) RecvAlloc(ctx context.Context, source, tag int) ([]byte, backend.
 	if err := c.check("Recv", source, tag, true); err != nil {
 		return nil, backend.Status{}, err
 	}
-	r := c.e.getReq(c, kindRecv, "Recv")
-	r.alloc = true
-	c.post(r, source, tag)
-	st, err := r.wait(ctx)
-	buf := r.buf
-	putReq(r)
+	if tr := c.e.tr.Load(); tr != nil {
+		return c.recvTraced(ctx, tr, nil, true, source, tag)
+	}
+	buf, st, err, _ := c.recv(ctx, nil, true, source, tag, nil)
 	return buf, st, err
+}
+
+// matched is what a receive matched, for tracing: the id its message's frame carried, and the
+// sender's world rank (-1 when it matched nothing).
+type matched struct {
+	id  uint64
+	src int
+}
+
+// recv receives into buf, or into a new buffer of the message's length (alloc), and returns
+// the buffer and what it matched. When tracing, sp (else nil) collects the time it blocks.
+func (c *Comm) recv(ctx context.Context, buf []byte, alloc bool, source, tag int, sp *waitSpan) ([]byte, backend.Status, error, matched) {
+	r := c.e.getReq(c, kindRecv, "Recv")
+	r.buf, r.alloc, r.src = buf, alloc, -1
+	c.post(r, source, tag)
+	st, err := r.wait(ctx, sp)
+	buf, m := r.buf, matched{r.msgID, r.src}
+	putReq(r)
+	return buf, st, err, m
 }
 
 // Irecv implements backend.Backend.
 func (c *Comm) Irecv(buf []byte, source, tag int) (backend.Request, error) {
 	if err := c.check("Irecv", source, tag, true); err != nil {
 		return nil, err
+	}
+	if tr := c.e.tr.Load(); tr != nil {
+		return c.irecvTraced(tr, buf, source, tag), nil
 	}
 	r := c.e.newUserReq(c, kindRecv, "Irecv")
 	r.buf = buf
@@ -358,6 +411,7 @@ func (c *Comm) post(r *request, source, tag int) {
 		return
 	}
 	q.unexpected.remove(m)
+	r.msgID = m.h.ID
 	if m.h.Kind == transport.RTS {
 		cts := e.matchRTS(r, m.h)
 		src := m.h.Source
@@ -406,6 +460,14 @@ func (c *Comm) Probe(ctx context.Context, source, tag int) (backend.Status, erro
 	if err := c.check("Probe", source, tag, true); err != nil {
 		return backend.Status{}, err
 	}
+	if tr := c.e.tr.Load(); tr != nil {
+		return c.probeTraced(ctx, tr, source, tag)
+	}
+	return c.probe(ctx, source, tag, nil)
+}
+
+// probe is Probe; when tracing, sp (else nil) collects the time it blocks.
+func (c *Comm) probe(ctx context.Context, source, tag int, sp *waitSpan) (backend.Status, error) {
 	e := c.e
 	r := e.getReq(c, kindProbe, "Probe")
 	r.peer, r.tag = c.worldPeer(source), tag
@@ -425,7 +487,7 @@ func (c *Comm) Probe(ctx context.Context, source, tag int) (backend.Status, erro
 	r.state = statePosted
 	q.probes.push(r)
 	e.mu.Unlock()
-	st, err := r.wait(ctx)
+	st, err := r.wait(ctx, sp)
 	putReq(r)
 	return st, err
 }

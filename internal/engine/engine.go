@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gompi/gompi/internal/backend"
+	"github.com/gompi/gompi/internal/trace"
 	"github.com/gompi/gompi/transport"
 )
 
@@ -72,6 +73,11 @@ type Engine struct {
 	// sends check those under mu only then.
 	troubled atomic.Bool
 	sent     *request // a finished request, for every eager send that succeeded (read only)
+
+	// tr records this rank's operations when tracing (trace.go); nil otherwise, which every
+	// operation checks once. msgSeq numbers the eager messages sent while tracing.
+	tr     atomic.Pointer[trace.Recorder]
+	msgSeq atomic.Uint64
 }
 
 // newEngine makes an engine and starts its transport.
@@ -197,6 +203,7 @@ func (e *Engine) matchEager(h transport.Header) ([]byte, any) {
 	if r := q.posted.find(h.Source, h.Tag); r != nil {
 		q.posted.remove(r)
 		r.state = stateMatched
+		r.msgID = h.ID
 		return e.claim(r, h.Source, h.Tag, n), r
 	}
 	m := e.newMessage(h, n)
@@ -251,6 +258,7 @@ func (e *Engine) arriveRTS(h transport.Header) {
 // Caller holds e.mu.
 func (e *Engine) matchRTS(r *request, h transport.Header) transport.Header {
 	cts := transport.Header{Kind: transport.CTS, Context: h.Context, Tag: h.Tag, ID: h.ID}
+	r.msgID = h.ID
 	if e.claim(r, h.Source, h.Tag, int(h.Length)) == nil && h.Length > 0 {
 		cts.Flags = transport.FlagReject
 		e.finish(r) // truncated: claim set the error

@@ -51,6 +51,7 @@ type request struct {
 	alloc  bool   // receive allocates a buffer the size of the message
 	id     uint64 // rendezvous id: send id for sends, receive id for receives
 	sendID uint64 // for a receive matched to an RTS: the sender's id
+	msgID  uint64 // a matched receive: the id its message's frame carried (Eager ID, RTS ID)
 	got    int64  // a rendezvous receive: payload bytes placed so far (fragments)
 	abort  error  // a rendezvous send whose payload is under way: stop at the next fragment
 
@@ -74,6 +75,9 @@ type request struct {
 	// owner, when set, is the request whose owner also drives this one (Sendrecv): every
 	// notification of this request goes to owner's wake and done instead.
 	owner *request
+	// flowTaken says that a traced Wait or Test has recorded this user receive's message
+	// (trace.go), so that later ones do not record it again.
+	flowTaken atomic.Bool
 
 	next, prev *request
 }
@@ -103,7 +107,7 @@ func putReq(r *request) {
 // newUserReq makes the request of a nonblocking call. Its done channel is made only when
 // somebody needs one (doneChan): a wait that polls, or Test, needs none.
 func (e *Engine) newUserReq(c *Comm, kind reqKind, op string) *request {
-	return &request{e: e, c: c, kind: kind, op: op, user: true}
+	return &request{e: e, c: c, kind: kind, op: op, user: true, src: -1}
 }
 
 // doneChan returns user request r's done channel, made on first use, closed once r finishes.
@@ -182,15 +186,16 @@ func (e *Engine) fail(r *request, err error) {
 // wait blocks until r is done. If ctx ends while r can still be withdrawn, r is withdrawn and
 // finishes with an error wrapping ctx.Err().
 // The owner of a pooled request also does the work handed to it (handOff) while it waits.
+// When tracing, sp (else nil) collects the time it spends blocked.
 //
 // Over a transport that delivers by polling (shared memory), it first polls for a while (the
 // transport's wait policy) when the peer it waits for is one of those, then parks.
-func (r *request) wait(ctx context.Context) (backend.Status, error) {
+func (r *request) wait(ctx context.Context, sp *waitSpan) (backend.Status, error) {
 	e := r.e
 	ctxDone := ctx.Done()
 	spin := e.spinsFor(r.peer)
 	for {
-		if !r.token(spin, ctxDone) {
+		if !r.timedToken(spin, ctxDone, sp) {
 			e.cancel(r, ctx.Err())
 			ctxDone = nil
 			continue
@@ -225,8 +230,9 @@ func (e *Engine) spinsFor(peer int) bool {
 // the work handed to either (a CTS for r, the payload for s) as wait does for one. r's
 // notifications go to s (r.owner), so one token wakes the owner for either. If s fails while r
 // can still be withdrawn, r is withdrawn (with context.Canceled as its cause), as it is when
-// ctx ends (then with ctx.Err(), and s too).
-func waitPair(ctx context.Context, s, r *request) {
+// ctx ends (then with ctx.Err(), and s too). When tracing, sp (else nil) collects the time it
+// spends blocked.
+func waitPair(ctx context.Context, s, r *request, sp *waitSpan) {
 	e := s.e
 	ctxDone := ctx.Done()
 	spin := e.spinsFor(s.peer) || e.spinsFor(r.peer)
@@ -258,7 +264,7 @@ func waitPair(ctx context.Context, s, r *request) {
 		if rt != todoNone {
 			continue
 		}
-		if !s.token(spin, ctxDone) {
+		if !s.timedToken(spin, ctxDone, sp) {
 			e.cancel(s, ctx.Err())
 			e.cancel(r, ctx.Err())
 			ctxDone = nil
@@ -365,13 +371,21 @@ func (e *Engine) cancelErr(r *request, cause error) error {
 // userRequest adapts a request to backend.Request.
 type userRequest struct{ r *request }
 
-func (u userRequest) Wait(ctx context.Context) (backend.Status, error) { return u.r.wait(ctx) }
+func (u userRequest) Wait(ctx context.Context) (backend.Status, error) {
+	if tr := u.r.e.tr.Load(); tr != nil {
+		return u.waitTraced(ctx, tr)
+	}
+	return u.r.wait(ctx, nil)
+}
 
 func (u userRequest) Test() (backend.Status, bool, error) {
 	if p := u.r.e.poller; p != nil {
 		p.Poll() // like MPI_Test, make progress
 	}
 	if u.r.wake.Load() == wakeFinished {
+		if tr := u.r.e.tr.Load(); tr != nil {
+			u.traceTest(tr)
+		}
 		return u.r.st, true, u.r.err // final since finish, which the token follows
 	}
 	return backend.Status{}, false, nil
