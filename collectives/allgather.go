@@ -57,6 +57,7 @@ func allgather(ctx context.Context, c *comm.Comm, name string, send, recv []byte
 	if alg == algAuto {
 		alg = chooseAllgather(r.size, len(recv), oneHost(r.shadow()))
 	}
+	r.alg = alg
 	switch alg {
 	case algBruck:
 		allgatherBruck(r, send, recv)

@@ -35,6 +35,7 @@ func allgatherv(ctx context.Context, c *comm.Comm, name string, send, recv []byt
 		}
 	}
 	r.begin()
+	r.alg = algRing
 	allgatherRing(r, send, recv, bc, bd)
 	return r.end()
 }

@@ -80,6 +80,7 @@ func allreduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv
 	if !d.commutative && (alg == algRing || alg == algRabenseifner) {
 		return errorf(name, comm.ErrInvalidArgument, "the %v algorithm needs a commutative op", alg)
 	}
+	r.alg = alg
 	switch alg {
 	case algRecursiveDoubling:
 		allreduceRecursiveDoubling(r, send, recv, d)

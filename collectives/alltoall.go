@@ -44,6 +44,7 @@ func alltoall(ctx context.Context, c *comm.Comm, name string, send, recv []byte,
 	if alg == algAuto {
 		alg = chooseAlltoall(r.size, b)
 	}
+	r.alg = alg
 	switch alg {
 	case algBruck:
 		alltoallBruck(r, send, recv, b)

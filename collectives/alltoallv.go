@@ -31,6 +31,7 @@ func AlltoallvContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv
 		}
 	}
 	r.begin()
+	r.alg = algPairwise
 	alltoallPairwise(r, sb, sc, sd, rb, rc, rd)
 	return r.end()
 }

@@ -27,8 +27,10 @@ func BarrierContext(ctx context.Context, c *comm.Comm) error {
 	}
 	r.begin()
 	if h := r.hosts(); h != nil {
+		r.alg = algNodeAware
 		hierBarrier(r, h)
 	} else {
+		r.alg = algDissemination
 		barrierDissemination(r)
 	}
 	return r.end()

@@ -54,6 +54,7 @@ func bcast(ctx context.Context, c *comm.Comm, name string, buf []byte, root int,
 	if alg == algAuto {
 		alg = chooseBcast(r.size, len(buf))
 	}
+	r.alg = alg
 	switch alg {
 	case algBinomial:
 		bcastBinomial(r, buf, root)

@@ -39,6 +39,7 @@ func gather(ctx context.Context, c *comm.Comm, name string, send, recv []byte, e
 	r.begin()
 	switch alg {
 	case algAuto, algBinomial:
+		r.alg = algBinomial
 		gatherBinomial(r, send, recv, root)
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Gather", alg)

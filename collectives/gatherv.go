@@ -44,6 +44,7 @@ func gatherv(ctx context.Context, c *comm.Comm, name string, send, recv []byte, 
 		}
 	}
 	r.begin()
+	r.alg = algLinear
 	gathervLinear(r, send, recv, bc, bd, root)
 	return r.end()
 }

@@ -69,6 +69,7 @@ func reduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv []
 	if alg == algAuto {
 		alg = chooseReduce(r.size, n, n*sizeOf[T](), d.commutative)
 	}
+	r.alg = alg
 	switch alg {
 	case algBinomial:
 		reduceBinomial(r, send, recv, d, root)

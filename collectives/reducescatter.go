@@ -84,6 +84,7 @@ func reduceScatter[T any](ctx context.Context, c *comm.Comm, name string, sendBl
 	if alg == algAuto {
 		alg = chooseReduceScatter(d.commutative)
 	}
+	r.alg = alg
 	switch alg {
 	case algRing:
 		if !d.commutative {

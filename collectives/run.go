@@ -87,7 +87,8 @@ type run struct {
 
 	bufs [scratchSlots][]byte // scratch vectors, kept from call to call (see scratch)
 
-	trace runTrace // the call's record when tracing (trace.go); trace.rec is nil otherwise
+	alg   algorithm // the algorithm that runs, once the entry point has chosen it (for the trace)
+	trace runTrace  // the call's record when tracing (trace.go); trace.rec is nil otherwise
 }
 
 // newRun returns a run from runPool (a collective call allocates none in the steady state);

@@ -61,6 +61,7 @@ func scan[T any](ctx context.Context, c *comm.Comm, name string, k kind, send, r
 		}
 	}
 	r.begin()
+	r.alg = algRecursiveDoubling
 	scanRecursiveDoubling(r, send, recv, d, k == kindExscan)
 	return r.end()
 }

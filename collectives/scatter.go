@@ -39,6 +39,7 @@ func scatter(ctx context.Context, c *comm.Comm, name string, send, recv []byte, 
 	r.begin()
 	switch alg {
 	case algAuto, algBinomial:
+		r.alg = algBinomial
 		scatterBinomial(r, send, recv, root)
 	default:
 		return errorf(name, comm.ErrInvalidArgument, "no %v algorithm for Scatter", alg)

@@ -42,6 +42,7 @@ func scatterv(ctx context.Context, c *comm.Comm, name string, send []byte, count
 		}
 	}
 	r.begin()
+	r.alg = algLinear
 	scattervLinear(r, send, bc, bd, recv, root)
 	return r.end()
 }

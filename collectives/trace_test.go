@@ -215,24 +215,9 @@ func TestTraceValueCollective(t *testing.T) {
 	}
 }
 
-// TestAlgorithmOf: function names map to algorithms as STYLE.md names them.
-func TestAlgorithmOf(t *testing.T) {
-	for fn, want := range map[string]algorithm{
-		"allreduceRing": algRing, "allreduceRecursiveDoubling": algRecursiveDoubling,
-		"bcastScatterAllgather": algScatterAllgather, "reduceScatterReduceScatterv": algReduceScatterv,
-		"reduceScatterRing": algRing, "hierAllreduce": algNodeAware, "hierBarrier": algNodeAware,
-		"barrierDissemination": algDissemination, "allgatherBruck": algBruck,
-		"allreduce": algAuto, "Allreduce": algAuto, "Barrier": algAuto, "newRun": algAuto, "allreduceRingy": algAuto, "hier": algAuto, "": algAuto,
-	} {
-		if got := algorithmOf(fn); got != want {
-			t.Errorf("algorithmOf(%q) = %v, want %v", fn, got, want)
-		}
-	}
-}
-
 // BenchmarkAllreduceTrace times an 8-byte Allreduce on two in-process ranks with tracing off
 // and on: in process there is no wire, so the difference is the cost of recording (the call's
-// event, its exchange's event, the algorithm's lookup).
+// event and its exchange's event).
 func BenchmarkAllreduceTrace(b *testing.B) {
 	for _, on := range []bool{false, true} {
 		b.Run(map[bool]string{false: "off", true: "on"}[on], func(b *testing.B) {

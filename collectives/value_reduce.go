@@ -54,6 +54,7 @@ func AllreduceValueContext[T any](ctx context.Context, c *comm.Comm, v T, f func
 	r := newRun(ctx, c, name, kindAllreduce)
 	defer r.free()
 	r.begin()
+	r.alg = algBinomial
 	acc := foldToZero(r, v, f)
 	// Broadcast the fold from rank 0 along a binomial tree over the ranks.
 	var data []byte
@@ -105,6 +106,7 @@ func ReduceValueContext[T any](ctx context.Context, c *comm.Comm, v T, f func(a,
 	r := newRun(ctx, c, name, kindReduce)
 	defer r.free()
 	r.begin()
+	r.alg = algBinomial
 	acc := foldToZero(r, v, f)
 	var data []byte
 	if root != 0 {
@@ -150,6 +152,7 @@ func ScanValueContext[T any](ctx context.Context, c *comm.Comm, v T, f func(a, b
 	r := newRun(ctx, c, name, kindScan)
 	defer r.free()
 	r.begin()
+	r.alg = algRecursiveDoubling
 	// Recursive doubling: after the step with mask m, partial is the fold of the ranks of this
 	// rank's aligned block of 2m ranks, and result the fold of the ranks 0..me. A partner's
 	// partial comes from below (it goes first) or from above (it goes last).
