@@ -15,7 +15,20 @@ import (
 // keepGoing notes a rank that failed while the others run on.
 func (r *runner) keepGoing(p *proc) {
 	r.kept = append(r.kept, p)
-	r.note("rank %d%s %s; ranks %s go on (--keep-going)", p.slot.Rank, r.where(p), p.exit.How(), r.runningList())
+	running := 0
+	for _, q := range r.procs {
+		if q.started && !q.done {
+			running++
+		}
+	}
+	switch running {
+	case 0:
+		r.note("rank %d%s %s (--keep-going: no rank is left)", p.slot.Rank, r.where(p), p.exit.How())
+	case 1:
+		r.note("rank %d%s %s; rank %s goes on (--keep-going)", p.slot.Rank, r.where(p), p.exit.How(), r.runningList())
+	default:
+		r.note("rank %d%s %s; ranks %s go on (--keep-going)", p.slot.Rank, r.where(p), p.exit.How(), r.runningList())
+	}
 }
 
 // keptGoingResult sets the result of a job that ran to its end under KeepGoing after ranks
