@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"time"
 
 	"github.com/gompi/gompi/comm"
 )
@@ -285,4 +287,17 @@ func (f *Farm) localWorker() {
 		f.mu.Unlock()
 		j.runLocal(s, f.opt.Root)
 	}
+}
+
+// localYield is how long the coordinator's own tasks run before it lets its goroutines that
+// talk to the workers run. A rank placed on one core has GOMAXPROCS 1, and Go preempts a
+// running goroutine only every 10 ms: without yielding, a worker's reply would wait that long.
+const localYield = 100 * time.Microsecond
+
+// yield lets the coordinator's other goroutines run: it asks the transport for what has
+// arrived (a polling transport, like shared memory, delivers only when asked; see
+// docs/ARCHITECTURE.md), which readies the receivers it was for, then lets them run.
+func (f *Farm) yield() {
+	_, _, _ = f.c.Iprobe(comm.AnySource, comm.AnyTag)
+	runtime.Gosched()
 }

@@ -415,10 +415,15 @@ func (j *mapJob[A, R]) deliver(s span, rank int, r any) int {
 // delivering nothing, when the map ends meanwhile.
 func (j *mapJob[A, R]) runLocal(s span, rank int) {
 	t0 := time.Now()
+	last := t0
 	out := make([]delivered[R], 0, s.n)
 	for i := s.start; i < s.start+s.n; i++ {
 		if j.ctx.Err() != nil {
 			return
+		}
+		if now := time.Now(); now.Sub(last) > localYield {
+			j.f.yield()
+			last = now
 		}
 		v, bad := call(j.ctx, j.t.fn, j.args[i])
 		d := delivered[R]{r: Result[R]{Index: i, Value: v, Rank: rank}}
