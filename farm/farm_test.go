@@ -5,11 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gompi/gompi/comm"
 	"github.com/gompi/gompi/transport/inproc"
@@ -579,4 +584,57 @@ func TestBodyReturnsDuringMap(t *testing.T) {
 	if err := <-mapErr; !errors.Is(err, ErrClosed) {
 		t.Errorf("the map returned %v, want ErrClosed", err)
 	}
+}
+
+// TestProgressAuto checks that ProgressAuto prints lines on a buffer and draws a bar on a
+// terminal (a pseudo-terminal, when the system has them).
+func TestProgressAuto(t *testing.T) {
+	mapOn := func(w io.Writer) error {
+		return run(2, Options{Output: w}, func(int) (*Tasks, *Task[int, int]) { return squares() }, func(f *Farm, sq *Task[int, int]) error {
+			_, err := Map(context.Background(), f, sq, make([]int, 20))
+			return err
+		})
+	}
+	var buf bytes.Buffer
+	if err := mapOn(&buf); err != nil || !strings.HasSuffix(buf.String(), "square: 20/20\n") || strings.Contains(buf.String(), "\r") {
+		t.Errorf("on a buffer: %q, %v; want lines ending with square: 20/20", buf.String(), err)
+	}
+	master, slave, err := openPTY()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer master.Close()
+	read := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(master) // until the slave side is closed (EIO)
+		read <- string(b)
+	}()
+	err = mapOn(slave)
+	slave.Close()
+	s := <-read
+	if err != nil || !strings.Contains(s, "\r") || !strings.Contains(s, "100%") || !strings.Contains(s, "(20/20") {
+		t.Errorf("on a terminal: %q, %v; want a bar reaching 100%% (20/20)", s, err)
+	}
+}
+
+// openPTY opens a pseudo-terminal pair.
+func openPTY() (master, slave *os.File, err error) {
+	master, err = os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fd := int(master.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		master.Close()
+		return nil, nil, err
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err == nil {
+		slave, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	}
+	if err != nil {
+		master.Close()
+		return nil, nil, err
+	}
+	return master, slave, nil
 }
