@@ -64,15 +64,16 @@
 // # Cost per task
 //
 // BenchmarkMapTiny maps tasks that do nothing and reports the farm's time per task
-// (go test -run '^$' -bench MapTiny -benchtime 5000x -count 3 ./farm/; medians of 3, on the
-// 2-core development machine, so 4 ranks share 2 cores):
+// (go test -run '^$' -bench MapTiny -benchtime 5000x -count 3 ./farm/, run twice; medians of
+// the 6 runs, on the 2-core development machine shared with other jobs, so 4 ranks share 2
+// cores and single runs vary by up to 2×):
 //
 //	                              in-process        shared memory
 //	                              2 ranks  4 ranks  2 ranks  4 ranks
-//	int -> int, batched           0.22 µs  0.20 µs  0.30 µs  0.49 µs
-//	int -> int, one per message   2.6 µs   5.4 µs   17.6 µs  11.3 µs
-//	string -> string, batched     0.8 µs   2.7 µs   1.7 µs   4.1 µs
-//	string -> string, one each    124 µs   172 µs   198 µs   179 µs
+//	int -> int, batched           0.21 µs  0.18 µs  0.38 µs  0.49 µs
+//	int -> int, one per message   3.6 µs   4.5 µs   17 µs    11 µs
+//	string -> string, batched     1.4 µs   3.4 µs   1.9 µs   4.0 µs
+//	string -> string, one each    195 µs   179 µs   192 µs   181 µs
 //
 // So a task should take well over 20 µs to be worth sending alone, and automatic batching
 // brings tasks of microseconds down to the cost of calling them. Values cost far more than

@@ -15,7 +15,7 @@ import (
 type display struct {
 	mode Progress // ProgressBar, ProgressLines or ProgressOff: Auto is resolved
 	out  io.Writer
-	mu   sync.Mutex // guards writes to out and every bar's counts
+	mu   sync.Mutex // guards writes to out and every bar's counts; taken after Farm.mu when both are held
 }
 
 // newDisplay resolves ProgressAuto: a bar on a terminal, lines elsewhere.
