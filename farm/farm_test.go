@@ -638,3 +638,32 @@ func openPTY() (master, slave *os.File, err error) {
 	}
 	return master, slave, nil
 }
+
+// TestNoRetryOnTaskError checks that Retries concerns deaths only: a task that fails or panics
+// runs once.
+func TestNoRetryOnTaskError(t *testing.T) {
+	var calls atomic.Int32
+	reg := func(int) (*Tasks, *Task[int, int]) {
+		ts := &Tasks{}
+		return ts, Register(ts, "once", func(_ context.Context, x int) (int, error) {
+			calls.Add(1)
+			if x == 1 {
+				panic("boom")
+			}
+			return 0, errors.New("fails")
+		})
+	}
+	for p := 1; p <= 3; p++ {
+		calls.Store(0)
+		var errs []error
+		err := run(p, quiet(Options{Retries: 3}), reg, func(f *Farm, task *Task[int, int]) error {
+			for _, err := range MapUnordered(context.Background(), f, task, []int{0, 1}) {
+				errs = append(errs, err)
+			}
+			return nil
+		})
+		if err != nil || len(errs) != 2 || calls.Load() != 2 {
+			t.Errorf("p=%d: %d calls for 2 failing tasks, errors %v, %v; want each run once", p, calls.Load(), errs, err)
+		}
+	}
+}
