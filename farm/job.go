@@ -93,7 +93,7 @@ type job interface {
 	take(workers int) span                 // f.mu: the next batch for a worker
 	fail(err error)                        // f.mu: end the map with err
 	lost(spans []span, d *DeathError) bool // f.mu: these tasks' worker died; retried?
-	deliver(s span, rank int, rep any) int // f.mu: a worker's reply; returns the tasks done
+	deliver(s span, rank int, rep any) int // f.mu: a worker's reply (dropped once the map failed); returns the tasks done
 	send(c *comm.Comm, dest, tag int, s span) error
 	recv(ctx context.Context, c *comm.Comm, src int, st comm.Status, s span) (any, error)
 	runLocal(s span, rank int)
@@ -359,6 +359,9 @@ func (j *mapJob[A, R]) recv(ctx context.Context, c *comm.Comm, src int, st comm.
 }
 
 func (j *mapJob[A, R]) deliver(s span, rank int, r any) int {
+	if j.err != nil {
+		return 0 // the map has failed: nothing more reaches its caller
+	}
 	rep := r.(*reply[R])
 	h := rep.hdr
 	if h.Dropped { // only batches of maps that were cancelled are dropped; hand it out again
@@ -438,7 +441,7 @@ func (j *mapJob[A, R]) runLocal(s span, rank int) {
 	f := j.f
 	n := 0
 	f.mu.Lock()
-	if !j.isEnded {
+	if !j.isEnded && j.err == nil {
 		j.queue = append(j.queue, out...)
 		j.done += s.n
 		j.ranTasks += s.n
