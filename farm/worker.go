@@ -18,9 +18,10 @@ import (
 
 // server is a worker's state.
 type server struct {
-	c     *comm.Comm
-	root  int
-	tasks *Tasks
+	c       *comm.Comm
+	root    int
+	tasks   *Tasks
+	sendCtx context.Context // the executor's sends; ends when the worker quits
 
 	mu      sync.Mutex // guards the fields below
 	cond    *sync.Cond // on mu: the queue or the state changed
@@ -28,13 +29,11 @@ type server struct {
 	stopped bool    // the coordinator said stop: drop the queue, say bye after the batch running
 	quit    bool    // the coordinator is gone or our context ended: send nothing more
 	cur     *mapRun // the map of the last begin
-	sendCtx context.Context
 }
 
 // mapRun is a map as a worker sees it.
 type mapRun struct {
 	id        uint64
-	task      string
 	e         *entry // nil when this rank has no task by that name
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -51,7 +50,7 @@ type item struct {
 
 // serve is Run on a worker: it runs what the coordinator sends until told to stop.
 func serve(ctx context.Context, c *comm.Comm, root int, tasks *Tasks) error {
-	// Sends stop with ctx: a worker leaving the farm sends nothing more, not even the results
+	// Sends end with ctx: a worker leaving the farm sends nothing more, not even the results
 	// of the tasks its leaving cancelled.
 	sendCtx, cancelSends := context.WithCancel(ctx)
 	defer cancelSends()
@@ -102,7 +101,7 @@ func (s *server) receive(ctx context.Context) error {
 			if _, err := s.c.RecvValueContext(ctx, &b, s.root, tagBegin); err != nil {
 				return err
 			}
-			m := &mapRun{id: b.Map, task: b.Task, e: s.tasks.lookup(b.Task)}
+			m := &mapRun{id: b.Map, e: s.tasks.lookup(b.Task)}
 			m.ctx, m.cancel = context.WithCancel(ctx)
 			s.mu.Lock()
 			if s.cur != nil {
