@@ -56,6 +56,9 @@ type Config struct {
 	// Timeout bounds the whole job; zero means no bound. When it expires the ranks still
 	// running are stopped and the job ends with ExitTimeout.
 	Timeout time.Duration
+	// KeepGoing lets the other ranks run on when one fails, instead of stopping them; the
+	// failure is still reported, and is the job's exit code (see keepgoing.go).
+	KeepGoing bool
 	// Grace is the time between SIGTERM and SIGKILL when the job is stopped. Default: DefaultGrace.
 	Grace time.Duration
 	// Stdin is copied to rank 0's standard input. Nil means no input (end of file at once).

@@ -79,6 +79,7 @@ type runner struct {
 	procs          []*proc
 	events         chan exitEvent
 	readers        sync.WaitGroup // output forwarders
+	kept           []*proc        // ranks that failed while the others went on (KeepGoing)
 	undo           []func()       // cleanups, run in reverse order
 }
 

@@ -108,7 +108,9 @@ func (r *runner) watch(ctx context.Context) *Result {
 			p.done = true
 			exitOf(&p.exit, ev.state)
 			p.exit.Stopped = why != causeNone
-			if why == causeNone && p.exit.Failed() {
+			if why == causeNone && p.exit.Failed() && r.cfg.KeepGoing {
+				r.keepGoing(p)
+			} else if why == causeNone && p.exit.Failed() {
 				failed = append(failed, p)
 				if settleTimer == nil {
 					settleTimer = time.NewTimer(failureSettle)
@@ -145,6 +147,9 @@ func (r *runner) watch(ctx context.Context) *Result {
 		}
 	}
 	decide()
+	if why == causeNone {
+		r.keptGoingResult(res)
+	}
 	res.Ranks = r.exits()
 	return res
 }

@@ -1,7 +1,8 @@
 // Command gompirun starts a gompi job: N processes of one program, wired together through a
 // bootstrap service, with their output forwarded line by line. It behaves like mpirun where
 // users have habits (-n, --tag-output, -x, --host, --hostfile) and ends a job as a whole as
-// soon as one rank fails. See docs/LAUNCHER.md for the full guide and the exit codes.
+// soon as one rank fails (unless --keep-going). See docs/LAUNCHER.md for the full guide and
+// the exit codes.
 package main
 
 import (
@@ -32,6 +33,7 @@ const description = `Examples:
    gompirun -n 2 --tag-output ./prog -x 3   prefix lines with [rank]; "-x 3" goes to prog
    gompirun -n 8 --output-dir out ./prog    out/rank.N.stdout, out/rank.N.stderr
    gompirun -n 4 --timeout 30s ./prog       stop the job after 30 s (exit code 124)
+   gompirun -n 4 --keep-going ./prog        a failed rank does not stop the others
    gompirun -x OMP_NUM_THREADS=1 -x HOME -n 2 ./prog
    gompirun --host node1:2,node2:2 ./prog   4 ranks, started with ssh
    gompirun --hostfile hosts --launch-agent "ssh -p 2222" ./prog
@@ -110,6 +112,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.StringFlag{Name: "bootstrap-addr", Usage: "`ADDR[:PORT]` the bootstrap service listens on in multi-host jobs (default: the local address that routes to the first remote host)"},
 			&cli.StringFlag{Name: "transport", Value: "auto", Usage: "transport between ranks: `auto` (shared memory within a host, TCP across hosts), shm (one host only) or tcp"},
 			&cli.StringFlag{Name: "bind-to", Value: "core", Usage: "`core`: when a host's ranks fit its CPUs, bind each to a share of its own and size GOMAXPROCS to it; none: leave placement to the kernel"},
+			&cli.BoolFlag{Name: "keep-going", Usage: "when a rank fails, let the others run on (a task farm that outlives a worker); the failure is still reported and is the exit code"},
 			&cli.DurationFlag{Name: "grace", Value: launcher.DefaultGrace, Usage: "time between SIGTERM and SIGKILL when the job is stopped"},
 			&cli.BoolFlag{Name: "verbose", Usage: "say what gompirun does (placement, commands, bootstrap address) and have every rank report its CPUs, GOMAXPROCS, wait policy and transports"},
 			&cli.BoolFlag{Name: "mpi", Usage: "run on OpenMPI: build PROGRAM with -tags mpi and hand the job to mpirun (see docs/MPI.md)"},
@@ -166,6 +169,7 @@ func configFrom(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) (laun
 		Transport:       c.String("transport"),
 		BindTo:          c.String("bind-to"),
 		Grace:           c.Duration("grace"),
+		KeepGoing:       c.Bool("keep-going"),
 		Verbose:         c.Bool("verbose"),
 		Stdin:           stdin,
 		Stdout:          stdout,
