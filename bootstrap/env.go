@@ -42,6 +42,10 @@ const (
 	EnvWait     = "GOMPI_WAIT"      // spin, yield or park: how a waiting rank polls, instead of placement's choice
 	EnvVerbose  = "GOMPI_VERBOSE"   // "1": report placement and transports on standard error at startup
 	EnvCMA      = "GOMPI_SHM_CMA"   // "1": large messages on shared memory copied once from the sender's memory (default "0": through the rings)
+	// EnvStderrTerminal is "1" when gompirun's standard error is a terminal that a rank's
+	// self-redrawing line (a progress bar) reaches piece by piece: the rank's own standard
+	// error is a pipe to gompirun, so it cannot tell by itself.
+	EnvStderrTerminal = "GOMPI_STDERR_TERMINAL"
 )
 
 // Transports are the values EnvTransport may take; the first is the default.

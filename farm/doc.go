@@ -58,8 +58,8 @@
 // Each map shows its progress on Options.Output (standard error by default): a bar drawn with
 // github.com/schollz/progressbar/v3 when the output is a terminal, plain "name: done/total"
 // lines at every tenth of the way otherwise, nothing with ProgressOff. Under gompirun a rank's
-// output is a pipe, so the coordinator prints lines; a program run alone on a terminal draws
-// the bar.
+// standard error is a pipe, but gompirun says (GOMPI_STDERR_TERMINAL=1) when its own standard
+// error is a terminal, and forwards the bar as it is drawn (docs/LAUNCHER.md, "Output").
 //
 // # Cost per task
 //

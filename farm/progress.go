@@ -29,9 +29,17 @@ func newDisplay(mode Progress, out io.Writer) *display {
 	return &display{mode: mode, out: out}
 }
 
-// isTerminal reports whether w is a terminal.
+// stderrTerminal is the variable by which gompirun tells a rank that its standard error (a
+// pipe to gompirun) reaches a terminal a piece at a time (bootstrap.EnvStderrTerminal).
+const stderrTerminal = "GOMPI_STDERR_TERMINAL"
+
+// isTerminal reports whether w is a terminal, or is standard error in a rank that gompirun
+// says reaches its terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
+	if ok && f == os.Stderr && os.Getenv(stderrTerminal) == "1" {
+		return true
+	}
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 

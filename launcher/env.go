@@ -19,6 +19,7 @@ type job struct {
 	localHost string // GOMPI_HOST of local ranks
 	size      int
 	verbose   bool // GOMPI_VERBOSE=1
+	terminal  bool // GOMPI_STDERR_TERMINAL=1
 }
 
 // gompiEnv returns the DESIGN.md §5 variables of the rank in slot s.
@@ -41,6 +42,9 @@ func (j *job) gompiEnv(s Slot) []string {
 	}
 	if j.verbose {
 		env = append(env, bootstrap.EnvVerbose+"=1")
+	}
+	if j.terminal {
+		env = append(env, bootstrap.EnvStderrTerminal+"=1")
 	}
 	return env
 }

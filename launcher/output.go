@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // MaxLine is the longest line forwarded whole. A longer line is forwarded in pieces of
@@ -19,24 +22,54 @@ const MaxLine = 1 << 20
 // taken when the launcher reads the line).
 const TimestampLayout = "2006-01-02T15:04:05.000000"
 
+// liveTerminal reports whether the ranks' standard error goes to a terminal as it is written
+// (not tagged, stamped or to files), so that a progress bar can be drawn there (sink.live).
+func liveTerminal(cfg Config) bool {
+	f, ok := cfg.Stderr.(*os.File)
+	return ok && !cfg.TagOutput && !cfg.TimestampOutput && cfg.OutputDir == "" && term.IsTerminal(int(f.Fd()))
+}
+
 // sink is a destination shared by several forwarders: every write is one or more whole lines,
 // made under mu, so lines from different ranks never interleave.
 type sink struct {
-	mu sync.Mutex // guards w and err; held for whole-line writes only
+	mu sync.Mutex // guards w, err and open; held for whole-line writes only
 	w  io.Writer
 	// err is the first write error; later output is dropped (and pipes still drained, so a
 	// rank never blocks on a dead terminal).
 	err error
+	// live: w is a terminal, and a rank's line that redraws itself (a progress bar: pieces
+	// that start with a carriage return, and no newline until it is done) is forwarded piece
+	// by piece (see forwarder.run). openBy is the forwarder whose line the terminal's cursor
+	// is in, nil when at the start of a line; another writer first ends that line, so that
+	// lines are never glued to a bar.
+	live   bool
+	openBy *forwarder
 }
 
-func (s *sink) write(p []byte) {
+// write writes whole lines of the launcher's own.
+func (s *sink) write(p []byte) { s.writeFrom(nil, p, false) }
+
+// writeFrom writes p for forwarder f (nil: the launcher); open says p leaves f's line
+// unfinished (a piece of a redrawing line).
+func (s *sink) writeFrom(f *forwarder, p []byte, open bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err != nil {
+	if s.err != nil || len(p) == 0 {
 		return
+	}
+	if s.openBy != nil && (s.openBy != f || f == nil) {
+		if _, err := s.w.Write([]byte{'\n'}); err != nil {
+			s.err = err
+			return
+		}
+		s.openBy = nil
 	}
 	if _, err := s.w.Write(p); err != nil {
 		s.err = err
+	}
+	s.openBy = nil
+	if open {
+		s.openBy = f
 	}
 }
 
@@ -84,6 +117,14 @@ func (f *forwarder) run(r io.Reader) {
 			if i < 0 {
 				partial = append(partial, data...)
 				out, partial = f.appendPieces(out, stamp, partial)
+				if f.dst.live && f.tag == nil && stamp == nil && bytes.IndexByte(partial, '\r') >= 0 {
+					// A line that redraws itself on a terminal: forward what there is now
+					// (after the whole lines before it), and the rest as it comes.
+					f.dst.writeFrom(f, out, false)
+					out = out[:0]
+					f.dst.writeFrom(f, partial, true)
+					partial = partial[:0]
+				}
 				break
 			}
 			if len(partial) > 0 {
@@ -104,7 +145,7 @@ func (f *forwarder) run(r io.Reader) {
 			partial = nil
 		}
 		if len(out) > 0 {
-			f.dst.write(out)
+			f.dst.writeFrom(f, out, false)
 		}
 		if len(partial) == 0 && cap(partial) > 4*len(buf) {
 			partial = nil // let a long line's memory go

@@ -105,3 +105,61 @@ func TestForwarderExactMaxLine(t *testing.T) {
 		}
 	}
 }
+
+// writeLog records each Write and signals it.
+type writeLog struct {
+	writes chan string
+}
+
+func (w *writeLog) Write(p []byte) (int, error) {
+	w.writes <- string(p)
+	return len(p), nil
+}
+
+// TestSinkLiveProgress: on a terminal (sink.live) a rank's line that redraws itself with
+// carriage returns is forwarded a piece at a time, without a newline; a line from another rank
+// or from the launcher first ends it; on a sink that is not live the same pieces wait for
+// their newline.
+func TestSinkLiveProgress(t *testing.T) {
+	log := &writeLog{writes: make(chan string, 16)}
+	s := &sink{w: log, live: true}
+	ra, wa := io.Pipe()
+	rb, wb := io.Pipe()
+	fa, fb := newForwarder(s, 0, false, false), newForwarder(s, 1, false, false)
+	done := make(chan struct{}, 2)
+	go func() { fa.run(ra); done <- struct{}{} }()
+	go func() { fb.run(rb); done <- struct{}{} }()
+	expect := func(step string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if got := <-log.writes; got != w {
+				t.Fatalf("%s: wrote %q, want %q", step, got, w)
+			}
+		}
+	}
+	io.WriteString(wa, "before\n\rbar 1")
+	expect("a line, then a bar", "before\n", "\rbar 1")
+	io.WriteString(wa, "\rbar 2")
+	expect("the bar redrawn", "\rbar 2")
+	io.WriteString(wb, "other\n")
+	expect("another rank's line ends the bar's", "\n", "other\n")
+	io.WriteString(wa, "\rbar 3")
+	expect("the bar again", "\rbar 3")
+	io.WriteString(wa, "\rbar 4\n")
+	expect("the bar's last state and its newline", "\rbar 4\n")
+	io.WriteString(wa, "\rbar 5")
+	expect("a new bar", "\rbar 5")
+	s.printf("gompirun: a message")
+	expect("the launcher's line ends the bar's", "\n", "gompirun: a message\n")
+	wa.Close()
+	wb.Close()
+	<-done
+	<-done
+
+	var out bytes.Buffer
+	f := newForwarder(&sink{w: &out}, 0, false, false)
+	f.run(&chunkReader{data: []byte("\rbar 1\rbar 2\n"), sizes: []int{6}})
+	if got := out.String(); got != "\rbar 1\rbar 2\n" {
+		t.Errorf("not live: %q", got)
+	}
+}

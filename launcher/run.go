@@ -50,7 +50,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r := &runner{
 		cfg:    cfg,
 		stdout: &sink{w: cfg.Stdout},
-		stderr: &sink{w: cfg.Stderr},
+		stderr: &sink{w: cfg.Stderr, live: liveTerminal(cfg)},
 		slots:  Place(cfg.Hosts, cfg.NP),
 	}
 	defer r.cleanup()
@@ -176,6 +176,7 @@ func (r *runner) prepare() (int, error) {
 		localHost: host,
 		size:      len(r.slots),
 		verbose:   r.cfg.Verbose,
+		terminal:  r.stderr.live,
 	}
 	r.verbose("job %s: %d ranks, bootstrap service on %s", r.job.id, len(r.slots), r.job.bootstrap)
 	return ExitOK, nil

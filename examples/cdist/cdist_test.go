@@ -108,10 +108,13 @@ func TestCdistProgress(t *testing.T) {
 	if err != nil {
 		t.Skip("no script(1) to give the program a terminal")
 	}
-	out, err := exec.CommandContext(ctx, script, "-qc", prog+" -m 200 -n 50 -d 10", "/dev/null").CombinedOutput()
-	s := string(out)
-	if err != nil || !strings.Contains(s, "\r") || !strings.Contains(s, "cdist 100%") || !strings.Contains(s, "(100/100") || strings.Contains(s, "cdist: 100/100") {
-		t.Errorf("on a terminal: %v, output %q; want a bar reaching 100%% (100/100) and no plain lines", err, s)
+	for _, line := range []string{prog + " -m 200 -n 50 -d 10", gompirun + " -n 3 " + prog + " -m 200 -n 50 -d 10"} {
+		// Alone, and under gompirun, whose standard error is then the terminal.
+		out, err := exec.CommandContext(ctx, script, "-qc", line, "/dev/null").CombinedOutput()
+		s := string(out)
+		if err != nil || !strings.Contains(s, "\r") || !strings.Contains(s, "cdist 100%") || !strings.Contains(s, "(100/100") || strings.Contains(s, "cdist: 100/100") {
+			t.Errorf("%s on a terminal: %v, output %q; want a bar reaching 100%% (100/100) and no plain lines", line, err, s)
+		}
 	}
 }
 
