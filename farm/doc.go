@@ -28,8 +28,10 @@
 // per worker. A worker holds at most Options.InFlight batches (2: one running, one waiting),
 // so a fast worker gets more work than a slow one and no worker waits for the next task; the
 // coordinator may run tasks too (Options.RootWorks). Arguments and results of fixed-size types
-// without pointers (numbers, bools, arrays and structs of them) travel as their memory, with no
-// encoding; other types travel as comm values (encoding/gob, large slices of numbers raw).
+// without pointers (numbers, bools, arrays and structs of them), and slices of them (a []float64
+// row), travel as their memory, with no encoding; other types travel as comm values
+// (encoding/gob). examples/cdist, whose tasks return 80 KB of float64 each, took 0.20 s on 3
+// ranks when its batches of results went through gob, 0.09 s raw (a serial run: 0.09 s).
 //
 // Tiny tasks are batched: the first tasks go one by one; from the time they took on the
 // workers, later batches hold as many tasks as take about 10 ms, but never more than a quarter

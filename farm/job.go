@@ -308,6 +308,10 @@ func (j *mapJob[A, R]) send(c *comm.Comm, dest, seq int, s span) error {
 	if j.t.rawA {
 		return comm.Send(c, packBatch(s.start, args), dest, seq)
 	}
+	if j.t.sliceA {
+		hdr := binary.LittleEndian.AppendUint64(nil, uint64(s.start))
+		return comm.Send(c, packSlices(binary.LittleEndian.AppendUint64(hdr, uint64(s.n)), args, j.t.esA), dest, seq)
+	}
 	msg := batchMsg[A]{Hdr: batchHdr{Start: s.start, N: s.n}}
 	if s.n == 1 {
 		msg.One = args[0]
@@ -330,12 +334,16 @@ func (j *mapJob[A, R]) recv(ctx context.Context, c *comm.Comm, src int, st comm.
 		if _, err := comm.RecvContext(ctx, c, buf, src, st.Tag); err != nil {
 			return nil, err
 		}
-		if !j.t.rawR || len(buf) < rawReplyHdr {
+		if !(j.t.rawR || j.t.sliceR) || len(buf) < rawReplyHdr {
 			return nil, fmt.Errorf("farm: a raw reply of %d bytes for a result type that is not plain memory", len(buf))
 		}
 		rep.hdr.Elapsed = time.Duration(binary.LittleEndian.Uint64(buf))
 		var err error
-		rep.results, err = fromMemory[R](buf[rawReplyHdr:], s.n)
+		if j.t.sliceR {
+			rep.results, err = unpackSlices[R](buf[rawReplyHdr:], s.n, j.t.esR)
+		} else {
+			rep.results, err = fromMemory[R](buf[rawReplyHdr:], s.n)
+		}
 		return &rep, err
 	}
 	var m replyMsg[R]

@@ -44,6 +44,10 @@ type Task[A, R any] struct {
 	tasks      *Tasks
 	fn         func(context.Context, A) (R, error)
 	rawA, rawR bool // A, R are pointer-free: they travel as memory (codec.go)
+	// A, R are slices of pointer-free elements of these sizes: they travel as lengths and
+	// memory (codec.go)
+	sliceA, sliceR bool
+	esA, esR       int
 }
 
 // Name returns the name the task was registered under.
@@ -56,12 +60,14 @@ func (t *Task[A, R]) Name() string { return t.name }
 // *TaskError.
 //
 // A and R travel between ranks as Go values (comm's SendValue): anything encoding/gob can
-// encode. Slices of numbers (a batch of float64 arguments, a []float64 result) travel raw,
-// without encoding, when they are large enough (4 KiB).
+// encode. Plain memory (numbers, and arrays and structs of them) and slices of it (a []float64
+// argument or result) travel raw, a batch at a time, without encoding.
 //
 // Registering an empty name, a nil function or a name twice is an error, which Run returns.
 func Register[A, R any](ts *Tasks, name string, fn func(ctx context.Context, arg A) (R, error)) *Task[A, R] {
 	t := &Task[A, R]{name: name, tasks: ts, fn: fn, rawA: pointerFree(reflect.TypeFor[A]()), rawR: pointerFree(reflect.TypeFor[R]())}
+	t.esA, t.sliceA = plainSlice(reflect.TypeFor[A]())
+	t.esR, t.sliceR = plainSlice(reflect.TypeFor[R]())
 	e := &entry{
 		name:   name,
 		sig:    fmt.Sprintf("%v -> %v", reflect.TypeFor[A](), reflect.TypeFor[R]()),
@@ -178,14 +184,23 @@ func recvBatch[A, R any](t *Task[A, R], c *comm.Comm, root int, st comm.Status) 
 		if _, err := comm.Recv(c, buf, root, st.Tag); err != nil {
 			return nil, err
 		}
-		if !t.rawA {
+		var err error
+		switch {
+		case t.rawA:
+			if b.start, b.n, err = unpackBatchHdr(buf, int(unsafe.Sizeof(*new(A)))); err != nil {
+				return nil, fmt.Errorf("farm: task %q: %w", t.name, err)
+			}
+			b.args, err = fromMemory[A](buf[rawBatchHdr:], b.n)
+		case t.sliceA:
+			if b.start, b.n, err = unpackBatchHdr(buf, -1); err != nil {
+				return nil, fmt.Errorf("farm: task %q: %w", t.name, err)
+			}
+			if b.args, err = unpackSlices[A](buf[rawBatchHdr:], b.n, t.esA); err != nil {
+				err = fmt.Errorf("farm: a batch of task %q: %w", t.name, err)
+			}
+		default:
 			return nil, fmt.Errorf("farm: a raw batch for task %q, whose arguments are not plain memory", t.name)
 		}
-		var err error
-		if b.start, b.n, err = unpackBatchHdr(buf, int(unsafe.Sizeof(*new(A)))); err != nil {
-			return nil, fmt.Errorf("farm: task %q: %w", t.name, err)
-		}
-		b.args, err = fromMemory[A](buf[rawBatchHdr:], b.n)
 		return b, err
 	}
 	var m batchMsg[A]
@@ -217,6 +232,10 @@ func (b *remoteBatch[A, R]) run(ctx context.Context) []wireErr {
 }
 
 func (b *remoteBatch[A, R]) reply(ctx context.Context, c *comm.Comm, root, seq int, h replyHdr) error {
+	if b.t.sliceR && len(h.Errs) == 0 {
+		buf := packSlices(binary.LittleEndian.AppendUint64(nil, uint64(h.Elapsed)), b.results, b.t.esR)
+		return comm.SendContext(ctx, c, buf, root, seq)
+	}
 	if b.t.rawR && len(h.Errs) == 0 {
 		m := memory(b.results)
 		buf := make([]byte, rawReplyHdr+len(m))
