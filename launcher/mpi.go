@@ -18,14 +18,24 @@ import (
 // runs it, with -x, --host/--hostfile, --tag-output and --timestamp-output translated to
 // mpirun's flags of the same meaning. mpirun forwards the output and ends the job when a rank
 // fails; gompirun returns its exit code, or ExitTimeout after cfg.Timeout. Options that only
-// gompirun's own launcher has (--output-dir, --launch-agent, --bootstrap-addr) are refused.
+// gompirun's own launcher has (--output-dir, --launch-agent, --bootstrap-addr, --keep-going)
+// are refused, each by name.
 func RunMPI(ctx context.Context, cfg Config) (*Result, error) {
-	cfg, err := cfg.withDefaults()
-	if err != nil {
+	var only []string
+	for _, o := range []struct {
+		set  bool
+		flag string
+	}{{cfg.OutputDir != "", "--output-dir"}, {cfg.BootstrapAddr != "", "--bootstrap-addr"}, {len(cfg.LaunchAgent) > 0, "--launch-agent"}, {cfg.KeepGoing, "--keep-going"}} {
+		if o.set {
+			only = append(only, o.flag)
+		}
+	}
+	if len(only) > 0 {
+		err := fmt.Errorf("launcher: %s: not available with --mpi (mpirun starts and watches the ranks; mpirun picks its own agent for remote ranks: OMPI_MCA_plm_rsh_agent in the environment)", strings.Join(only, ", "))
 		return &Result{ExitCode: ExitUsage, Reason: err.Error()}, err
 	}
-	if cfg.OutputDir != "" || cfg.BootstrapAddr != "" {
-		err := errors.New("launcher: --output-dir and --bootstrap-addr are not available with --mpi")
+	cfg, err := cfg.withDefaults()
+	if err != nil {
 		return &Result{ExitCode: ExitUsage, Reason: err.Error()}, err
 	}
 	mpirun, err := exec.LookPath("mpirun")

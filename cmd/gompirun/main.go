@@ -180,6 +180,11 @@ func configFrom(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) (laun
 	}
 	cfg.Program = c.Args().First()
 	cfg.Args = c.Args().Tail()
+	for i, a := range c.Args().Slice() {
+		if a == ":" {
+			return cfg, fmt.Errorf("argument %d is ':', which separates programs in mpirun's MPMD syntax (-n 1 ./a : -n 2 ./b); gompirun runs one PROGRAM on every rank: give the ranks their roles in the program, by rank, or build the programs with -tags mpi and start them with mpirun's MPMD syntax", i+1)
+		}
+	}
 	if c.IsSet("np") && cfg.NP < 1 {
 		return cfg, fmt.Errorf("-n %d: want at least 1 rank", cfg.NP)
 	}
@@ -190,11 +195,13 @@ func configFrom(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) (laun
 		}
 		cfg.Timeout = d
 	}
-	agent := strings.Fields(c.String("launch-agent"))
-	if len(agent) == 0 {
-		return cfg, errors.New("--launch-agent is empty")
+	if c.IsSet("launch-agent") {
+		agent := strings.Fields(c.String("launch-agent"))
+		if len(agent) == 0 {
+			return cfg, errors.New("--launch-agent is empty")
+		}
+		cfg.LaunchAgent = agent // else the launcher's default, ssh
 	}
-	cfg.LaunchAgent = agent
 	for _, spec := range c.StringSlice("host") {
 		hosts, err := launcher.ParseHosts(spec)
 		if err != nil {

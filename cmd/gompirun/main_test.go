@@ -416,6 +416,9 @@ func TestUsageAndLaunchErrors(t *testing.T) {
 		{[]string{"--transport", "smoke", "/bin/true"}, 2, "smoke"},
 		{[]string{"-n", "2", "/nonexistent/prog"}, 127, "not found"},
 		{[]string{"-n", "2", data}, 126, "not an executable"},
+		{[]string{"-n", "1", "/bin/true", ":", "-n", "2", "/bin/false"}, 2, "argument 2 is ':', which separates programs in mpirun's MPMD syntax"},
+		{[]string{"--mpi", "--launch-agent", "rsh", "/bin/true"}, 2, "--launch-agent: not available with --mpi"},
+		{[]string{"--mpi", "--keep-going", "--output-dir", "/tmp/x", "/bin/true"}, 2, "--output-dir, --keep-going: not available with --mpi"},
 	}
 	for _, tc := range cases {
 		res := gompirun(t, "", tc.args...)
