@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/term"
@@ -88,6 +89,19 @@ type forwarder struct {
 	tag       []byte // "[rank] " or nil
 	timestamp bool
 	now       func() time.Time // clock for timestamps (tests replace it)
+	// rankTag is "[rank] " for a stream whose crash report (a Go panic or fatal error) is tagged
+	// with its rank even without --tag-output (panicTag); panicking: the report has begun,
+	// and every line from there on (the goroutines' stacks) is tagged.
+	rankTag   []byte
+	panicking bool
+	crashed   *atomic.Bool // set when a crash report begins (the rank's proc.crashed), or nil
+}
+
+// panicTag makes f tag a Go crash report with the rank (a standard error stream): from a line
+// that starts "panic: " or "fatal error: " on, every line is tagged, so that the report of a
+// rank that crashed says which rank it was, as its own output without --tag-output does not.
+func (f *forwarder) panicTag(rank int) {
+	f.rankTag = []byte("[rank " + strconv.Itoa(rank) + "] ")
 }
 
 func newForwarder(dst *sink, rank int, tag, timestamp bool) *forwarder {
@@ -167,6 +181,16 @@ func (f *forwarder) appendPieces(out, stamp, line []byte) ([]byte, []byte) {
 }
 
 func (f *forwarder) appendLine(out, stamp, line []byte) []byte {
+	if f.rankTag != nil && f.tag == nil && !f.panicking &&
+		(bytes.HasPrefix(line, []byte("panic: ")) || bytes.HasPrefix(line, []byte("fatal error: "))) {
+		f.panicking = true
+		if f.crashed != nil {
+			f.crashed.Store(true)
+		}
+	}
+	if f.panicking && f.tag == nil {
+		out = append(out, f.rankTag...)
+	}
 	out = append(out, f.tag...)
 	out = append(out, stamp...)
 	out = append(out, line...)

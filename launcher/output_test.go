@@ -163,3 +163,25 @@ func TestSinkLiveProgress(t *testing.T) {
 		t.Errorf("not live: %q", got)
 	}
 }
+
+// TestForwarderPanicTagged: a rank's Go crash report on standard error is tagged with its rank
+// from its first line to the end, without --tag-output; lines before it are not; with
+// --tag-output the usual tag alone.
+func TestForwarderPanicTagged(t *testing.T) {
+	in := "working\npanic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/x/main.go:9 +0x1d\n"
+	var out bytes.Buffer
+	f := newForwarder(&sink{w: &out}, 2, false, false)
+	f.panicTag(2)
+	f.run(&chunkReader{data: []byte(in), sizes: []int{7}})
+	want := "working\n[rank 2] panic: boom\n[rank 2] \n[rank 2] goroutine 1 [running]:\n[rank 2] main.main()\n[rank 2] \t/x/main.go:9 +0x1d\n"
+	if out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	f = newForwarder(&sink{w: &out}, 2, true, false)
+	f.panicTag(2)
+	f.run(strings.NewReader("fatal error: all goroutines are asleep - deadlock!\n"))
+	if want := "[2] fatal error: all goroutines are asleep - deadlock!\n"; out.String() != want {
+		t.Errorf("tagged: got %q, want %q", out.String(), want)
+	}
+}

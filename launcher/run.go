@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -88,10 +89,11 @@ type proc struct {
 	slot    Slot
 	cmd     *exec.Cmd
 	exit    RankExit
-	started bool       // the process was started
-	done    bool       // the process has ended and been waited for
-	pipes   []*os.File // read ends of its output pipes (closed if the output never ends)
-	stdinW  *os.File   // write end of rank 0's stdin pipe
+	started bool        // the process was started
+	done    bool        // the process has ended and been waited for
+	pipes   []*os.File  // read ends of its output pipes (closed if the output never ends)
+	stdinW  *os.File    // write end of rank 0's stdin pipe
+	crashed atomic.Bool // its standard error began a Go crash report (panic, fatal error)
 }
 
 type exitEvent struct {

@@ -62,9 +62,10 @@ func (r *runner) startRank(p *proc) error {
 		}
 	}()
 	type stream struct {
-		rd  *os.File
-		dst *sink
-		tag bool
+		rd   *os.File
+		dst  *sink
+		tag  bool
+		name string
 	}
 	var streams []stream
 	for _, name := range []string{"stdout", "stderr"} {
@@ -88,7 +89,7 @@ func (r *runner) startRank(p *proc) error {
 			r.undo = append(r.undo, func() { f.Close() })
 			dst, tag = &sink{w: f}, false
 		}
-		streams = append(streams, stream{rd, dst, tag})
+		streams = append(streams, stream{rd, dst, tag, name})
 	}
 	userStdin := s.Rank == 0 && r.cfg.Stdin != nil
 	if userStdin || !s.Local {
@@ -124,6 +125,10 @@ func (r *runner) startRank(p *proc) error {
 	}
 	for _, st := range streams {
 		f := newForwarder(st.dst, s.Rank, st.tag, r.cfg.TimestampOutput)
+		if name := st.name; name == "stderr" {
+			f.panicTag(s.Rank)
+			f.crashed = &p.crashed
+		}
 		r.readers.Add(1)
 		go func() {
 			defer r.readers.Done()

@@ -25,10 +25,17 @@ const failureSettle = 200 * time.Millisecond
 
 // culprit picks the rank to name among ranks that failed within failureSettle of each other:
 // the first one killed by a signal (a crash or a kill is a cause; a rank reacting to a dead
-// peer exits with a status), else the first one seen.
+// peer exits with a status), else the first one whose standard error holds a Go crash report
+// (a panic: its peers then fail with errors about it, often exiting first), else the first
+// one seen.
 func culprit(failed []*proc) *proc {
 	for _, p := range failed {
 		if p.exit.Signal != 0 {
+			return p
+		}
+	}
+	for _, p := range failed {
+		if p.crashed.Load() {
 			return p
 		}
 	}

@@ -89,3 +89,28 @@ func TestRankKilledDuringAllreduce(t *testing.T) {
 		})
 	}
 }
+
+// A rank that panics in the middle of an Allreduce loop: its peers fail at once with errors
+// about it and often exit first, yet gompirun's first line names the rank that panicked, and
+// exits with its status (2, Go's for a panic); the panic's report carries the rank without
+// --tag-output (issue 15, acceptance 3; the note reports 20 runs).
+func TestRankPanicsDuringAllreduce(t *testing.T) {
+	t.Parallel()
+	bin := buildTestdata(t, "allreduce")
+	for run := range 5 {
+		res := gompirun(t, "", "-n", "4", "-x", "GOMPI_TEST_DIE_RANK=3", "-x", "GOMPI_TEST_DIE_AT=50", "-x", "GOMPI_TEST_PANIC=1", bin, "1000000000", "10")
+		first := ""
+		for _, l := range strings.Split(res.stderr, "\n") {
+			if strings.HasPrefix(l, "gompirun: ") {
+				first = l
+				break
+			}
+		}
+		if res.code != 2 || first != "gompirun: rank 3 exited with status 2" {
+			t.Errorf("run %d: exit code %d, first gompirun line %q; want 2 and rank 3 named; stderr %q", run, res.code, first, res.stderr)
+		}
+		if !strings.Contains(res.stderr, "[rank 3] panic: rank 3 gives up at iteration 50") || !strings.Contains(res.stderr, "[rank 3] goroutine ") {
+			t.Errorf("run %d: the panic's report is not tagged with its rank; stderr %q", run, res.stderr)
+		}
+	}
+}

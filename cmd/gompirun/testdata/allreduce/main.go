@@ -3,7 +3,8 @@
 // It prints "rank R/S allreduce ok iters=K host=H" at the end.
 //
 // For failure tests: with GOMPI_TEST_DIE_RANK=R and GOMPI_TEST_DIE_AT=I, rank R kills itself
-// with SIGKILL before iteration I; with GOMPI_TEST_IGNORE_TERM=1 the ranks ignore SIGTERM, so
+// with SIGKILL before iteration I (with GOMPI_TEST_PANIC=1 it panics instead); with
+// GOMPI_TEST_IGNORE_TERM=1 the ranks ignore SIGTERM, so
 // only the library's peer-failure detection can end the survivors. A rank whose call fails
 // prints "rank R: peer failure: ERR" when errors.Is(err, comm.ErrPeerFailed), else
 // "rank R: error: ERR", and exits 1.
@@ -48,6 +49,9 @@ func main() {
 	recv := make([]float64, n)
 	for it := range iters {
 		if rank == dieRank && it == dieAt {
+			if os.Getenv("GOMPI_TEST_PANIC") == "1" {
+				panic(fmt.Sprintf("rank %d gives up at iteration %d", rank, it))
+			}
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
 		for i := range send {
