@@ -12,6 +12,7 @@ import (
 	"github.com/gompi/gompi/internal/backend"
 	"github.com/gompi/gompi/internal/commlink"
 	"github.com/gompi/gompi/internal/trace"
+	"github.com/gompi/gompi/internal/waits"
 )
 
 // kind names a collective in the tags of its messages, so that a rank receiving a message of a
@@ -89,6 +90,8 @@ type run struct {
 
 	alg   algorithm // the algorithm that runs, once the entry point has chosen it (for the trace)
 	trace runTrace  // the call's record when tracing (trace.go); trace.rec is nil otherwise
+	// inWaits: the call is registered for the hang report (package waits)
+	inWaits bool
 }
 
 // newRun returns a run from runPool (a collective call allocates none in the steady state);
@@ -100,6 +103,9 @@ func newRun(ctx context.Context, c *comm.Comm, name string, k kind) *run {
 	if trace.Active() {
 		r.traceBegin()
 	}
+	if waits.Enabled() {
+		r.enterWaits()
+	}
 	return r
 }
 
@@ -109,6 +115,9 @@ var runPool = sync.Pool{New: func() any { return new(run) }}
 func (r *run) free() {
 	if r.trace.rec != nil {
 		r.traceEnd()
+	}
+	if r.inWaits {
+		waits.Leave(r)
 	}
 	*r = run{bufs: r.bufs}
 	runPool.Put(r)
@@ -636,4 +645,14 @@ func (r *run) native(alg algorithm) backend.Native {
 		return nat
 	}
 	return failedNative{r.err}
+}
+
+// enterWaits registers the call for the hang report: which collective, on which communicator.
+func (r *run) enterWaits() {
+	name := fmt.Sprintf("communicator of %d ranks", r.size)
+	if d, ok := commlink.Backend(r.c).(interface{ Describe() string }); ok {
+		name = d.Describe()
+	}
+	waits.Enter(r, waits.Collective{Name: r.name, Comm: name, Size: r.size, Since: time.Now()})
+	r.inWaits = true
 }

@@ -60,6 +60,7 @@ func startWorld() (backend.World, error) {
 		if err != nil {
 			return nil, fmt.Errorf("comm: rank %d: join the job: %w", env.Rank, err)
 		}
+		startHangReports(env.Rank)
 		return engine.NewWorld(t), nil
 	}
 	for _, s := range starters {

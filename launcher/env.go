@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gompi/gompi/bootstrap"
+	"github.com/gompi/gompi/internal/waits"
 )
 
 // job is what every rank of one job shares.
@@ -18,8 +19,9 @@ type job struct {
 	bind      string // GOMPI_BIND
 	localHost string // GOMPI_HOST of local ranks
 	size      int
-	verbose   bool // GOMPI_VERBOSE=1
-	terminal  bool // GOMPI_STDERR_TERMINAL=1
+	verbose   bool   // GOMPI_VERBOSE=1
+	terminal  bool   // GOMPI_STDERR_TERMINAL=1
+	hangDir   string // GOMPI_HANG_DIR of local ranks (hang.go)
 }
 
 // gompiEnv returns the DESIGN.md §5 variables of the rank in slot s.
@@ -45,6 +47,9 @@ func (j *job) gompiEnv(s Slot) []string {
 	}
 	if j.terminal {
 		env = append(env, bootstrap.EnvStderrTerminal+"=1")
+	}
+	if j.hangDir != "" && s.Local {
+		env = append(env, waits.EnvDir+"="+j.hangDir)
 	}
 	return env
 }

@@ -180,6 +180,9 @@ func (r *runner) prepare() (int, error) {
 		verbose:   r.cfg.Verbose,
 		terminal:  r.stderr.live,
 	}
+	if err := r.hangDir(); err != nil {
+		r.verbose("no hang reports: %v", err)
+	}
 	r.verbose("job %s: %d ranks, bootstrap service on %s", r.job.id, len(r.slots), r.job.bootstrap)
 	return ExitOK, nil
 }

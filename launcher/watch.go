@@ -135,13 +135,19 @@ func (r *runner) watch(ctx context.Context) *Result {
 				why = causeTimeout
 				res.ExitCode = ExitTimeout
 				res.Reason = fmt.Sprintf("timeout after %v; ranks still running: %s", r.cfg.Timeout, r.runningList())
-				r.note("%s; stopping them", res.Reason)
+				r.note("%s", res.Reason)
+				r.hangReport(fmt.Sprintf("after the %v timeout", r.cfg.Timeout))
+				r.note("stopping ranks %s", r.runningList())
 				stop(syscall.SIGTERM)
 			}
 		case s := <-signals:
 			sig, ok := s.(syscall.Signal)
 			if !ok {
 				sig = syscall.SIGTERM
+			}
+			if sig == syscall.SIGQUIT {
+				r.hangReport("on SIGQUIT (the job goes on)")
+				continue
 			}
 			interrupt(sig, "got signal "+signalName(sig))
 		case <-done:

@@ -114,3 +114,40 @@ func TestRankPanicsDuringAllreduce(t *testing.T) {
 		}
 	}
 }
+
+// A hang explains itself (issue 15, acceptance 1): three ranks deadlock (0 and 1 each receive
+// from the other, 2 waits in a Barrier); under --timeout 3s gompirun exits 124 within 7 s and,
+// before stopping them, prints a line per rank naming what it waits in and for whom, and the
+// cycle.
+func TestHangReportOnTimeout(t *testing.T) {
+	t.Parallel()
+	bin := buildTestdata(t, "deadlock")
+	res := gompirun(t, "", "-n", "3", "--timeout", "3s", bin)
+	if res.code != 124 || res.elapsed > 7*time.Second {
+		t.Fatalf("exit code %d after %v, want 124 within 7 s; stderr %q", res.code, res.elapsed, res.stderr)
+	}
+	for _, want := range []string{
+		"gompirun: what the ranks wait for, after the 3s timeout:",
+		"gompirun:   rank 0  Recv(from rank 1, tag 99, 32 B) on world for ",
+		"gompirun:   rank 1  Recv(from rank 0, tag 99, 32 B) on world for ",
+		"gompirun:   rank 2  in Barrier on world for ",
+		"gompirun: a cycle: ranks 0, 1 wait for each other (0 → 1 → 0)",
+	} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
+		}
+	}
+	if !strings.Contains(res.stderr, "Sendrecv(from rank ") && !strings.Contains(res.stderr, "Recv(from rank ") {
+		t.Errorf("rank 2's line names no peer:\n%s", res.stderr)
+	}
+}
+
+// A program that is not a gompi program is never signalled for a report: it is listed as
+// unable to answer, and the timeout ends it as before.
+func TestHangReportNotGompi(t *testing.T) {
+	t.Parallel()
+	res := gompirun(t, "", "-n", "2", "--timeout", "1s", "/bin/sleep", "30")
+	if res.code != 124 || !strings.Contains(res.stderr, "gompirun:   rank 1  cannot answer (not a gompi program") {
+		t.Errorf("exit code %d, stderr %q", res.code, res.stderr)
+	}
+}

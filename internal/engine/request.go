@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gompi/gompi/internal/backend"
+	"github.com/gompi/gompi/internal/waits"
 	"github.com/gompi/gompi/transport"
 )
 
@@ -75,6 +76,9 @@ type request struct {
 	// owner, when set, is the request whose owner also drives this one (Sendrecv): every
 	// notification of this request goes to owner's wake and done instead.
 	owner *request
+	// pair, on the send of a Sendrecv while its owner waits, is the receive driven with it (for
+	// the hang report only: blockWait).
+	pair *request
 	// flowTaken says that a traced Wait or Test has recorded this user receive's message
 	// (trace.go), so that later ones do not record it again.
 	flowTaken atomic.Bool
@@ -236,6 +240,8 @@ func waitPair(ctx context.Context, s, r *request, sp *waitSpan) {
 	e := s.e
 	ctxDone := ctx.Done()
 	spin := e.spinsFor(s.peer) || e.spinsFor(r.peer)
+	s.pair = r
+	defer func() { s.pair = nil }()
 	withdrawn := false
 	for {
 		e.mu.Lock()
@@ -297,6 +303,9 @@ func (r *request) token(spin bool, ctxDone <-chan struct{}) bool {
 			p.Park()
 		}
 		defer p.Unpark()
+	}
+	if r.blockWait() {
+		defer waits.Unblock(r)
 	}
 	if r.user {
 		// Any number of goroutines may wait for a user request; done is closed for all.

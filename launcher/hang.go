@@ -1,0 +1,243 @@
+package launcher
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gompi/gompi/internal/waits"
+)
+
+// A hang explains itself. Every local rank gets a directory of the job's (waits.EnvDir); a
+// gompi rank says there that it can answer (ready.RANK) and, sent SIGUSR2, writes what its
+// goroutines wait for (report.RANK.json). On --timeout, before stopping the ranks, and on
+// SIGQUIT to gompirun (the job goes on), the launcher asks every rank that can answer, waits
+// up to hangReportWait for the answers, and prints one line per rank, the cycles in who waits
+// for whom, and the ranks most waited for. Ranks that cannot answer (not gompi programs,
+// remote ranks, OpenMPI's backend) are listed as such; they are never signalled.
+
+// hangReportWait bounds the wait for the ranks' answers.
+const hangReportWait = time.Second
+
+// hangDir makes the directory for hang reports; the job's cleanup removes it.
+func (r *runner) hangDir() error {
+	dir, err := os.MkdirTemp("", "gompi-hang-")
+	if err != nil {
+		return err
+	}
+	r.undo = append(r.undo, func() { os.RemoveAll(dir) })
+	r.job.hangDir = dir
+	return nil
+}
+
+// hangReport asks the running ranks what they wait for and prints it; why says when ("after
+// the timeout", "on SIGQUIT").
+func (r *runner) hangReport(why string) {
+	dir := r.job.hangDir
+	if dir == "" {
+		return
+	}
+	var asked, silent []*proc
+	for _, p := range r.procs {
+		if !p.started || p.done {
+			continue
+		}
+		rank := p.slot.Rank
+		os.Remove(filepath.Join(dir, fmt.Sprintf("report.%d.json", rank)))
+		if _, err := os.Stat(filepath.Join(dir, fmt.Sprintf("ready.%d", rank))); err != nil || !p.slot.Local {
+			silent = append(silent, p)
+			continue
+		}
+		if err := p.cmd.Process.Signal(syscall.SIGUSR2); err != nil {
+			silent = append(silent, p)
+			continue
+		}
+		asked = append(asked, p)
+	}
+	reports := map[int]waits.Report{}
+	deadline := time.Now().Add(hangReportWait)
+	for len(reports) < len(asked) && time.Now().Before(deadline) {
+		for _, p := range asked {
+			rank := p.slot.Rank
+			if _, ok := reports[rank]; ok {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("report.%d.json", rank)))
+			if err != nil {
+				continue
+			}
+			var rep waits.Report
+			if json.Unmarshal(b, &rep) == nil {
+				reports[rank] = rep
+			}
+		}
+		if len(reports) < len(asked) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	for _, line := range hangLines(why, asked, silent, reports) {
+		r.note("%s", line)
+	}
+}
+
+// hangLines formats the report: one line per rank, then the cycles and the ranks most waited
+// for.
+func hangLines(why string, asked, silent []*proc, reports map[int]waits.Report) []string {
+	lines := []string{fmt.Sprintf("what the ranks wait for, %s:", why)}
+	type row struct {
+		rank int
+		text string
+	}
+	var rows []row
+	waitsFor := map[int][]int{} // rank -> ranks it waits for
+	for _, p := range asked {
+		rank := p.slot.Rank
+		rep, ok := reports[rank]
+		if !ok {
+			rows = append(rows, row{rank, "no answer within " + hangReportWait.String() + " (busy, or stopped)"})
+			continue
+		}
+		var parts []string
+		for _, c := range rep.Collectives {
+			parts = append(parts, fmt.Sprintf("in %s on %s for %s", c.Name, c.Comm, seconds(rep.Time.Sub(c.Since))))
+		}
+		for _, w := range rep.Waits {
+			parts = append(parts, fmt.Sprintf("%s on %s for %s", waitText(w), w.Comm, seconds(rep.Time.Sub(w.Since))))
+			for _, q := range []int{w.Peer, w.From} {
+				if q >= 0 && q != rank && !slices.Contains(waitsFor[rank], q) {
+					waitsFor[rank] = append(waitsFor[rank], q)
+				}
+			}
+		}
+		if len(rep.Waits) == 0 {
+			parts = append(parts, "not waiting for a message (computing, or in a call that has not parked)")
+		}
+		rows = append(rows, row{rank, strings.Join(parts, "; ")})
+	}
+	for _, p := range silent {
+		rows = append(rows, row{p.slot.Rank, "cannot answer (not a gompi program, a remote rank, or the OpenMPI backend)"})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].rank < rows[j].rank })
+	for _, rw := range rows {
+		lines = append(lines, fmt.Sprintf("  rank %d  %s", rw.rank, rw.text))
+	}
+	for _, c := range waitCycles(waitsFor) {
+		var s []string
+		for _, q := range c {
+			s = append(s, fmt.Sprint(q))
+		}
+		lines = append(lines, fmt.Sprintf("a cycle: ranks %s wait for each other (%s → %d)", strings.Join(s, ", "), strings.Join(s, " → "), c[0]))
+	}
+	by := map[int][]int{}
+	for rank, qs := range waitsFor {
+		for _, q := range qs {
+			by[q] = append(by[q], rank)
+		}
+	}
+	most := 0
+	for _, ws := range by {
+		most = max(most, len(ws))
+	}
+	if most >= 2 {
+		var ranks []int
+		for q, ws := range by {
+			if len(ws) == most {
+				ranks = append(ranks, q)
+			}
+		}
+		sort.Ints(ranks)
+		for _, q := range ranks {
+			ws := by[q]
+			sort.Ints(ws)
+			lines = append(lines, fmt.Sprintf("rank %d is waited for by %d ranks (%s)", q, len(ws), joinInts(ws)))
+		}
+	}
+	return lines
+}
+
+// waitText formats a wait as a call: "Recv(from rank 1, tag 99, 32 B)", "Send(to rank 2, tag 5,
+// 1048576 B)", "Sendrecv(to rank 0, from rank 1)"; a collective's own messages without their
+// tags, which mean nothing to the program.
+func waitText(w waits.Wait) string {
+	rank := func(q int) string {
+		if q < 0 {
+			return "any rank"
+		}
+		return fmt.Sprintf("rank %d", q)
+	}
+	var args []string
+	switch {
+	case w.From != -2:
+		args = append(args, "to "+rank(w.Peer), "from "+rank(w.From))
+	case w.Send:
+		args = append(args, "to "+rank(w.Peer))
+	default:
+		args = append(args, "from "+rank(w.Peer))
+	}
+	if !w.Internal {
+		if w.Tag < 0 {
+			args = append(args, "any tag")
+		} else {
+			args = append(args, fmt.Sprintf("tag %d", w.Tag))
+		}
+		args = append(args, fmt.Sprintf("%d B", w.Bytes))
+	}
+	return w.Op + "(" + strings.Join(args, ", ") + ")"
+}
+
+// seconds formats d as seconds with one decimal: "2.9 s".
+func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+
+// waitCycles returns the elementary cycles of the wait-for graph g that start at their lowest
+// rank, each once (small graphs: one per rank at most is looked for).
+func waitCycles(g map[int][]int) [][]int {
+	var cycles [][]int
+	seen := map[string]bool{}
+	var ranks []int
+	for q := range g {
+		ranks = append(ranks, q)
+	}
+	sort.Ints(ranks)
+	for _, start := range ranks {
+		var path []int
+		on := map[int]bool{}
+		var dfs func(q int) bool
+		dfs = func(q int) bool {
+			path = append(path, q)
+			on[q] = true
+			for _, n := range g[q] {
+				if n == start {
+					return true
+				}
+				if n > start && !on[n] && dfs(n) {
+					return true
+				}
+			}
+			path = path[:len(path)-1]
+			on[q] = false
+			return false
+		}
+		if dfs(start) {
+			key := fmt.Sprint(path)
+			if !seen[key] {
+				seen[key] = true
+				cycles = append(cycles, append([]int(nil), path...))
+			}
+		}
+	}
+	return cycles
+}
+
+func joinInts(v []int) string {
+	var s []string
+	for _, x := range v {
+		s = append(s, fmt.Sprint(x))
+	}
+	return strings.Join(s, ", ")
+}
