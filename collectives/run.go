@@ -90,8 +90,10 @@ type run struct {
 
 	alg   algorithm // the algorithm that runs, once the entry point has chosen it (for the trace)
 	trace runTrace  // the call's record when tracing (trace.go); trace.rec is nil otherwise
-	// inWaits: the call is registered for the hang report (package waits)
-	inWaits bool
+	// label names this call on the collective context, labeled, for the hang report (package
+	// waits); labeled is nil when registering is off
+	label   waits.Label
+	labeled interface{ SetCollective(*waits.Label) }
 }
 
 // newRun returns a run from runPool (a collective call allocates none in the steady state);
@@ -116,8 +118,8 @@ func (r *run) free() {
 	if r.trace.rec != nil {
 		r.traceEnd()
 	}
-	if r.inWaits {
-		waits.Leave(r)
+	if r.labeled != nil {
+		r.labeled.SetCollective(nil)
 	}
 	*r = run{bufs: r.bufs}
 	runPool.Put(r)
@@ -647,12 +649,18 @@ func (r *run) native(alg algorithm) backend.Native {
 	return failedNative{r.err}
 }
 
-// enterWaits registers the call for the hang report: which collective, on which communicator.
+// enterWaits labels the communicator's collective context with this call for the hang report
+// (package waits): waits registered on it meanwhile say which collective they are part of.
+// No allocation: the label lives in the run.
 func (r *run) enterWaits() {
-	name := fmt.Sprintf("communicator of %d ranks", r.size)
-	if d, ok := commlink.Backend(r.c).(interface{ Describe() string }); ok {
-		name = d.Describe()
+	if commlink.Native(r.c) != nil {
+		return
 	}
-	waits.Enter(r, waits.Collective{Name: r.name, Comm: name, Size: r.size, Since: time.Now()})
-	r.inWaits = true
+	l, ok := commlink.Shadow(r.c).(interface{ SetCollective(*waits.Label) })
+	if !ok {
+		return
+	}
+	r.label = waits.Label{Name: r.name, Since: time.Now()}
+	l.SetCollective(&r.label)
+	r.labeled = l
 }

@@ -104,10 +104,10 @@ func hangLines(why string, asked, silent []*proc, reports map[int]waits.Report) 
 			continue
 		}
 		var parts []string
-		for _, c := range rep.Collectives {
-			parts = append(parts, fmt.Sprintf("in %s on %s for %s", c.Name, c.Comm, seconds(rep.Time.Sub(c.Since))))
-		}
 		for _, w := range rep.Waits {
+			if w.Collective != "" {
+				parts = append(parts, fmt.Sprintf("in %s on %s for %s", w.Collective, strings.TrimSuffix(w.Comm, " (collectives)"), seconds(rep.Time.Sub(w.CollSince))))
+			}
 			parts = append(parts, fmt.Sprintf("%s on %s for %s", waitText(w), w.Comm, seconds(rep.Time.Sub(w.Since))))
 			for _, q := range []int{w.Peer, w.From} {
 				if q >= 0 && q != rank && !slices.Contains(waitsFor[rank], q) {

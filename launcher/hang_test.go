@@ -41,8 +41,8 @@ func TestHangLines(t *testing.T) {
 	reports := map[int]waits.Report{
 		0: {Rank: 0, Time: now, Waits: []waits.Wait{{Op: "Recv", Peer: 1, Tag: 99, Bytes: 32, Comm: "world", From: -2, Since: now.Add(-3 * time.Second)}}},
 		1: {Rank: 1, Time: now, Waits: []waits.Wait{{Op: "Send", Send: true, Peer: 0, Tag: 5, Bytes: 1 << 20, Comm: "world", From: -2, Since: now.Add(-2 * time.Second)}}},
-		2: {Rank: 2, Time: now, Collectives: []waits.Collective{{Name: "Allreduce", Comm: "world", Size: 4, Since: now.Add(-time.Second)}},
-			Waits: []waits.Wait{{Op: "Sendrecv", Send: true, Peer: 0, From: 1, Comm: "world (collectives)", Internal: true, Since: now.Add(-time.Second)}}},
+		2: {Rank: 2, Time: now, Waits: []waits.Wait{{Op: "Sendrecv", Send: true, Peer: 0, From: 1, Comm: "world (collectives)", Internal: true,
+			Since: now.Add(-time.Second), Collective: "Allreduce", CollSince: now.Add(-time.Second)}}},
 		4: {Rank: 4, Time: now},
 	}
 	got := strings.Join(hangLines("after the 3s timeout", procs(0, 1, 2, 3, 4), procs(5), reports), "\n")

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gompi/gompi/internal/backend"
+	"github.com/gompi/gompi/internal/waits"
 	"github.com/gompi/gompi/transport"
 )
 
@@ -29,6 +30,7 @@ type Comm struct {
 	parts   *Comm // same group, context ctx|partsBit, for the parts of values; nil on a shadow
 	freed   atomic.Bool
 	world   bool
+	coll    atomic.Pointer[waits.Label] // the collective call in progress, for hang reports (waits.go)
 }
 
 func newComm(e *Engine, ctx uint32, group []int) *Comm {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gompi/gompi/internal/backend"
 	"github.com/gompi/gompi/internal/waits"
@@ -79,6 +80,8 @@ type request struct {
 	// pair, on the send of a Sendrecv while its owner waits, is the receive driven with it (for
 	// the hang report only: blockWait).
 	pair *request
+	// parkedAt is when the owner parked on r, while it is registered for hang reports
+	parkedAt time.Time
 	// flowTaken says that a traced Wait or Test has recorded this user receive's message
 	// (trace.go), so that later ones do not record it again.
 	flowTaken atomic.Bool
@@ -307,6 +310,7 @@ func (r *request) token(spin bool, ctxDone <-chan struct{}) bool {
 	if r.blockWait() {
 		defer waits.Unblock(r)
 	}
+
 	if r.user {
 		// Any number of goroutines may wait for a user request; done is closed for all.
 		select {

@@ -16,6 +16,14 @@ func (r *request) blockWait() bool {
 	if !waits.Enabled() {
 		return false
 	}
+	r.parkedAt = time.Now()
+	waits.Block(r)
+	return true
+}
+
+// Wait describes r for a hang report (waits.Waiter): called under the registry's lock while r's
+// owner is parked on it, so r does not change meanwhile.
+func (r *request) Wait() waits.Wait {
 	w := r.describe()
 	if p := r.pair; p != nil {
 		// Name only the half still under way: an eager send is done at once, and then the
@@ -31,13 +39,13 @@ func (r *request) blockWait() bool {
 		}
 		w.Op = "Sendrecv"
 	}
-	waits.Block(r, w)
-	return true
+	w.Since = r.parkedAt
+	return w
 }
 
-// describe returns r as a waits.Wait, since now.
+// describe returns r as a waits.Wait.
 func (r *request) describe() waits.Wait {
-	w := waits.Wait{Op: r.op, Send: r.kind == kindSend, Peer: r.peer, Tag: r.tag, Bytes: len(r.buf), From: -2, Since: time.Now()}
+	w := waits.Wait{Op: r.op, Send: r.kind == kindSend, Peer: r.peer, Tag: r.tag, Bytes: len(r.buf), From: -2}
 	if r.peer < 0 {
 		w.Peer = -1
 	}
@@ -47,6 +55,9 @@ func (r *request) describe() waits.Wait {
 	if r.c != nil {
 		w.Comm = r.c.describe()
 		w.Internal = r.c.shadow == r.c
+		if l := r.c.coll.Load(); l != nil {
+			w.Collective, w.CollSince = l.Name, l.Since
+		}
 	}
 	return w
 }
@@ -69,5 +80,7 @@ func (c *Comm) describe() string {
 	return fmt.Sprintf("communicator %d (%d ranks)%s", ctx, len(c.group), suffix)
 }
 
-// Describe names the communicator for reports: "world", "communicator 4 (3 ranks)".
-func (c *Comm) Describe() string { return c.describe() }
+// SetCollective labels the collective call c (a collective context) is in, for the waits
+// registered meanwhile; nil when the call is over. The collectives call it only while
+// registering is on (waits.Enabled).
+func (c *Comm) SetCollective(l *waits.Label) { c.coll.Store(l) }

@@ -1,6 +1,7 @@
 // Package waits keeps, for the hang report, what this rank's goroutines are blocked in: the
 // engine registers a wait when a goroutine is about to park on a message (not while it polls),
-// the collectives register the collective call each goroutine is in. gompirun asks a rank for
+// with the collective call it is part of (a Label the collectives set on the communicator's
+// collective context for the length of a call). gompirun asks a rank for
 // its report (comm's reporter, docs/LAUNCHER.md "A hang explains itself"), which takes a
 // snapshot of both. Off (the default, and under other launchers), registering costs one atomic
 // load.
@@ -39,70 +40,59 @@ type Wait struct {
 	// From is, for a Sendrecv, the world rank its receive waits for (-1: any); else -2
 	From  int       `json:"from"`
 	Since time.Time `json:"since"`
+	// Collective is the collective call the wait is part of ("" if none), since CollSince
+	Collective string    `json:"collective,omitempty"`
+	CollSince  time.Time `json:"coll_since"`
 }
 
-// Collective is a collective call in progress.
-type Collective struct {
-	Name  string    `json:"name"` // Barrier, Allreduce, ...
-	Comm  string    `json:"comm"`
-	Size  int       `json:"size"` // the communicator's size
-	Since time.Time `json:"since"`
+// Label names the collective call a communicator's collective context is in; the collectives
+// set it on the context for the length of a call, and a wait on that context carries it.
+type Label struct {
+	Name  string // Barrier, Allreduce, ...
+	Since time.Time
+}
+
+// A Waiter is what a goroutine is parked on (the engine's request). It describes itself only
+// when a report is taken, under the registry's lock: registering costs no allocation, and a
+// Waiter must not change what it describes while it is registered.
+type Waiter interface {
+	Wait() Wait
 }
 
 var (
-	mu    sync.Mutex
-	waits = map[any]Wait{}
-	colls = map[any]Collective{}
+	mu      sync.Mutex
+	waiters = map[Waiter]struct{}{}
 )
 
-// Block records that the goroutine identified by key blocks in w until Unblock(key).
-func Block(key any, w Wait) {
+// Block records that a goroutine is parked on w until Unblock(w).
+func Block(w Waiter) {
 	mu.Lock()
-	waits[key] = w
+	waiters[w] = struct{}{}
 	mu.Unlock()
 }
 
-// Unblock removes key's wait.
-func Unblock(key any) {
+// Unblock removes w.
+func Unblock(w Waiter) {
 	mu.Lock()
-	delete(waits, key)
-	mu.Unlock()
-}
-
-// Enter records that key (a collective call's state) is in collective c until Leave(key).
-func Enter(key any, c Collective) {
-	mu.Lock()
-	colls[key] = c
-	mu.Unlock()
-}
-
-// Leave removes key's collective.
-func Leave(key any) {
-	mu.Lock()
-	delete(colls, key)
+	delete(waiters, w)
 	mu.Unlock()
 }
 
 // Report is a rank's answer to gompirun's question: what it waits for, now.
 type Report struct {
-	Rank        int          `json:"rank"`
-	Time        time.Time    `json:"time"`
-	Waits       []Wait       `json:"waits"`
-	Collectives []Collective `json:"collectives"`
+	Rank  int       `json:"rank"`
+	Time  time.Time `json:"time"`
+	Waits []Wait    `json:"waits"`
 }
 
 // Snapshot returns what is registered now, oldest first.
 func Snapshot(rank int) Report {
 	mu.Lock()
 	r := Report{Rank: rank, Time: time.Now()}
-	for _, w := range waits {
-		r.Waits = append(r.Waits, w)
-	}
-	for _, c := range colls {
-		r.Collectives = append(r.Collectives, c)
+	for w := range waiters {
+		r.Waits = append(r.Waits, w.Wait())
 	}
 	mu.Unlock()
 	sort.Slice(r.Waits, func(i, j int) bool { return r.Waits[i].Since.Before(r.Waits[j].Since) })
-	sort.Slice(r.Collectives, func(i, j int) bool { return r.Collectives[i].Since.Before(r.Collectives[j].Since) })
 	return r
 }
