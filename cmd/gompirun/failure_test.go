@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -149,5 +153,76 @@ func TestHangReportNotGompi(t *testing.T) {
 	res := gompirun(t, "", "-n", "2", "--timeout", "1s", "/bin/sleep", "30")
 	if res.code != 124 || !strings.Contains(res.stderr, "gompirun:   rank 1  cannot answer (not a gompi program") {
 		t.Errorf("exit code %d, stderr %q", res.code, res.stderr)
+	}
+}
+
+// SIGQUIT to gompirun prints the same report and the job goes on: the deadlocked ranks are
+// still there afterwards, and end only with the timeout (exit code 124). The test sends SIGQUIT
+// until a report lists every rank waiting (the ranks may not have parked at the first).
+func TestHangReportOnSIGQUIT(t *testing.T) {
+	t.Parallel()
+	bin := buildTestdata(t, "deadlock")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, gompirunBin, "-n", "3", "--timeout", "20s", bin)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Every rank says it is about to wait (so gompirun, which forwarded that, handles SIGQUIT).
+	sc := bufio.NewScanner(stdout)
+	for n := 0; n < 3 && sc.Scan(); n++ {
+	}
+	go io.Copy(io.Discard, stdout)
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var all []string
+	seen := map[string]bool{}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for !(seen["rank 0  Recv(from rank 1"] && seen["rank 1  Recv(from rank 0"] && seen["rank 2  in Barrier"]) {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("gompirun ended before a full report:\n%s", strings.Join(all, "\n"))
+			}
+			all = append(all, l)
+			if strings.Contains(l, "what the ranks wait for") {
+				clear(seen) // a new report: every rank must be in the same one
+			}
+			for _, k := range []string{"rank 0  Recv(from rank 1", "rank 1  Recv(from rank 0", "rank 2  in Barrier"} {
+				if strings.Contains(l, k) {
+					seen[k] = true
+				}
+			}
+		case <-tick.C:
+			cmd.Process.Signal(syscall.SIGQUIT)
+		case <-ctx.Done():
+			t.Fatalf("no full report within a minute:\n%s", strings.Join(all, "\n"))
+		}
+	}
+	if !slices.ContainsFunc(all, func(l string) bool { return strings.Contains(l, "on SIGQUIT (the job goes on)") }) {
+		t.Errorf("the report does not say why it was made:\n%s", strings.Join(all, "\n"))
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	for l := range lines {
+		all = append(all, l)
+	}
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 128+int(syscall.SIGTERM) {
+		t.Errorf("gompirun after SIGQUIT then SIGTERM: %v, want exit 143:\n%s", err, strings.Join(all, "\n"))
 	}
 }
