@@ -2,6 +2,7 @@ package comm
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -44,4 +45,33 @@ func writeHangReport(dir string, rank int) {
 	if os.WriteFile(tmp, b, 0o600) == nil {
 		_ = os.Rename(tmp, filepath.Join(dir, fmt.Sprintf("report.%d.json", rank)))
 	}
+}
+
+// firstGoner is a world that knows which peer went first (gompi's engine).
+type firstGoner interface {
+	FirstGone() (peer int, graceful, ok bool)
+}
+
+// writeBlame tells gompirun, when the rank fails because a peer went (err wraps
+// ErrPeerFailed), which peer this rank saw go first and whether it finalized: DIR/blame.RANK
+// holds "PEER left" or "PEER died". gompirun names that peer as where the failure began, even
+// when it exited with status 0 (a rank that returned early), rather than this rank.
+func writeBlame(rank int, err error) {
+	dir := os.Getenv(waits.EnvDir)
+	if dir == "" || !errors.Is(err, ErrPeerFailed) {
+		return
+	}
+	g, ok := world.w.(firstGoner)
+	if !ok {
+		return
+	}
+	peer, graceful, ok := g.FirstGone()
+	if !ok {
+		return
+	}
+	how := "died"
+	if graceful {
+		how = "left"
+	}
+	_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("blame.%d", rank)), []byte(fmt.Sprintf("%d %s\n", peer, how)), 0o600)
 }

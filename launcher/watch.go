@@ -3,6 +3,7 @@ package launcher
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -81,6 +82,20 @@ func (r *runner) watch(ctx context.Context) *Result {
 		why = causeFailure
 		res.ExitCode = p.exit.Code()
 		res.Reason = fmt.Sprintf("rank %d%s %s", p.slot.Rank, r.where(p), p.exit.How())
+		if b, left, ok := r.blamed(failed); ok && b != p && p.exit.Signal == 0 && !p.crashed.Load() {
+			if slices.Contains(failed, b) {
+				// It failed too: name it, with its own exit.
+				p = b
+				res.ExitCode = p.exit.Code()
+				res.Reason = fmt.Sprintf("rank %d%s %s", p.slot.Rank, r.where(p), p.exit.How())
+			} else {
+				// It did not fail (status 0, or still finalizing): the job fails with the
+				// first failure's code, named after it.
+				res.Reason = r.blameReason(b, left, failed)
+				defer r.note("rank %d%s %s", p.slot.Rank, r.where(p), p.exit.How())
+				p = nil
+			}
+		}
 		if running > 0 {
 			r.note("%s; stopping ranks %s", res.Reason, r.runningList())
 			stop(syscall.SIGTERM)
@@ -88,7 +103,7 @@ func (r *runner) watch(ctx context.Context) *Result {
 			r.note("%s", res.Reason)
 		}
 		for _, q := range failed {
-			if q != p {
+			if q != p && p != nil {
 				r.note("rank %d%s %s too", q.slot.Rank, r.where(q), q.exit.How())
 			}
 		}

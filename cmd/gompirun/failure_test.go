@@ -226,3 +226,25 @@ func TestHangReportOnSIGQUIT(t *testing.T) {
 		t.Errorf("gompirun after SIGQUIT then SIGTERM: %v, want exit 143:\n%s", err, strings.Join(all, "\n"))
 	}
 }
+
+// A rank that returns early (rank 2, status 0) while the others still run their Allreduce
+// loop: they fail because it left, and gompirun's first line names rank 2, and the job exits
+// non-zero (issue 15, acceptance 3; the note reports 20 runs).
+func TestRankReturnsEarly(t *testing.T) {
+	t.Parallel()
+	bin := buildTestdata(t, "early")
+	for run := range 5 {
+		res := gompirun(t, "", "-n", "4", bin)
+		first := ""
+		for _, l := range strings.Split(res.stderr, "\n") {
+			if strings.HasPrefix(l, "gompirun: ") {
+				first = l
+				break
+			}
+		}
+		if res.code == 0 || !strings.HasPrefix(first, "gompirun: rank 2 finalized and left (its work returned early)") ||
+			!strings.Contains(first, "while ranks 0, 1, 3 still needed it") {
+			t.Errorf("run %d: exit code %d, first gompirun line %q; want non-zero and rank 2 named; stderr %q", run, res.code, first, res.stderr)
+		}
+	}
+}

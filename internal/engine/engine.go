@@ -32,6 +32,12 @@ type queues struct {
 	unexpected msgList // messages nobody has asked for yet, in arrival order
 }
 
+// goneState is the first peer this rank saw go, and how (for blame: FirstGone).
+type goneState struct {
+	peer     int
+	graceful bool
+}
+
 type peerState struct {
 	gone     bool
 	graceful bool  // it said Bye (finalized) rather than vanished
@@ -59,16 +65,17 @@ type Engine struct {
 	// hosts is the host of every world rank, when the transport knows (transport.HostMap).
 	hosts []int
 
-	mu       sync.Mutex
-	queues   map[uint32]*queues
-	lastCtx  uint32              // the context of lastQ: most traffic is on one communicator at a time
-	lastQ    *queues             // queues[lastCtx], or nil
-	sends    map[uint64]*request // rendezvous sends waiting for CTS, by send id
-	rdvRecvs map[uint64]*request // receives that sent CTS and wait for Data, by receive id
-	nextID   uint64
-	usedCtx  map[uint32]bool // context ids taken by (or reserved for) communicators on this rank
-	peers    []peerState
-	closed   bool
+	mu        sync.Mutex
+	queues    map[uint32]*queues
+	lastCtx   uint32              // the context of lastQ: most traffic is on one communicator at a time
+	lastQ     *queues             // queues[lastCtx], or nil
+	sends     map[uint64]*request // rendezvous sends waiting for CTS, by send id
+	rdvRecvs  map[uint64]*request // receives that sent CTS and wait for Data, by receive id
+	nextID    uint64
+	usedCtx   map[uint32]bool // context ids taken by (or reserved for) communicators on this rank
+	peers     []peerState
+	firstGone *goneState // the first peer seen to go, nil while none has (FirstGone)
+	closed    bool
 	// troubled is set (under mu) once the world is closed or any peer is gone, so that
 	// sends check those under mu only then.
 	troubled atomic.Bool
@@ -487,6 +494,9 @@ func (e *Engine) PeerFailed(peer int, graceful bool, cause error) {
 		return
 	}
 	e.peers[peer] = peerState{gone: true, graceful: graceful, err: cause}
+	if e.firstGone == nil {
+		e.firstGone = &goneState{peer: peer, graceful: graceful}
+	}
 	e.troubled.Store(true)
 	hit := func(r *request) bool {
 		if r.peer == peer {

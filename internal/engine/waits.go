@@ -84,3 +84,17 @@ func (c *Comm) describe() string {
 // registered meanwhile; nil when the call is over. The collectives call it only while
 // registering is on (waits.Enabled).
 func (c *Comm) SetCollective(l *waits.Label) { c.coll.Store(l) }
+
+// FirstGone returns the first world rank this rank saw go (its connection ended), and whether
+// it said goodbye (finalized) rather than vanished; ok is false while every peer is there.
+// When a rank fails because a peer went, that peer is usually where the failure began: comm's
+// Main reports it to gompirun, which names it (launcher/blame.go).
+func (w *World) FirstGone() (peer int, graceful, ok bool) {
+	e := w.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.firstGone == nil {
+		return -1, false, false
+	}
+	return e.firstGone.peer, e.firstGone.graceful, true
+}
