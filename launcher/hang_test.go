@@ -62,3 +62,17 @@ func TestHangLines(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestFailureLineAfterOutput: the line naming a failed rank comes after that rank's last
+// output (its error message), however the two race: gompirun waits for the output to end
+// before it names the failure.
+func TestFailureLineAfterOutput(t *testing.T) {
+	for i := range 10 {
+		_, _, errOut := runScript(t, 2, `if [ "$GOMPI_RANK" = 1 ]; then printf 'first\nlast words\n' >&2; exit 3; fi; sleep 5`, Config{})
+		lw := strings.Index(errOut, "last words")
+		fl := strings.Index(errOut, "gompirun: rank 1 exited with status 3")
+		if lw < 0 || fl < 0 || fl < lw {
+			t.Fatalf("run %d: the failure line does not follow the rank's output:\n%s", i, errOut)
+		}
+	}
+}

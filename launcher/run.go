@@ -94,6 +94,8 @@ type proc struct {
 	pipes   []*os.File  // read ends of its output pipes (closed if the output never ends)
 	stdinW  *os.File    // write end of rank 0's stdin pipe
 	crashed atomic.Bool // its standard error began a Go crash report (panic, fatal error)
+	// drained is closed once its output has been forwarded to its end (nil if never started)
+	drained chan struct{}
 }
 
 type exitEvent struct {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/gompi/gompi/bootstrap"
@@ -123,6 +124,8 @@ func (r *runner) startRank(p *proc) error {
 		line := strings.ReplaceAll(strings.Join(cmd.Args, " "), r.job.secret, "<secret>")
 		r.verbose("rank %d%s: pid %d: %s", s.Rank, r.where(p), cmd.Process.Pid, line)
 	}
+	p.drained = make(chan struct{})
+	var mine sync.WaitGroup
 	for _, st := range streams {
 		f := newForwarder(st.dst, s.Rank, st.tag, r.cfg.TimestampOutput)
 		if name := st.name; name == "stderr" {
@@ -130,11 +133,17 @@ func (r *runner) startRank(p *proc) error {
 			f.crashed = &p.crashed
 		}
 		r.readers.Add(1)
+		mine.Add(1)
 		go func() {
 			defer r.readers.Done()
+			defer mine.Done()
 			f.run(st.rd)
 		}()
 	}
+	go func() {
+		mine.Wait()
+		close(p.drained)
+	}()
 	if p.stdinW != nil {
 		// Not waited for: reading the launcher's stdin may block for ever (a terminal).
 		go func(w *os.File) {

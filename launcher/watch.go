@@ -24,6 +24,10 @@ const (
 // fail within milliseconds of it, and the launcher may see their exits before the dead one's.
 const failureSettle = 200 * time.Millisecond
 
+// drainWait bounds how long the launcher waits for the failed ranks' output to end before it
+// names the failure (see decide).
+const drainWait = 500 * time.Millisecond
+
 // culprit picks the rank to name among ranks that failed within failureSettle of each other:
 // the first one killed by a signal (a crash or a kill is a cause; a rank reacting to a dead
 // peer exits with a status), else the first one whose standard error holds a Go crash report
@@ -78,6 +82,20 @@ func (r *runner) watch(ctx context.Context) *Result {
 			return
 		}
 		settle = nil
+		// The failed ranks' last lines (an error message, a panic) come before the line that
+		// names the failure: wait, briefly, for their output to end (a child of a rank may
+		// hold its pipe open, hence the bound).
+		expired := make(chan struct{})
+		bound := time.AfterFunc(drainWait, func() { close(expired) })
+		for _, q := range failed {
+			if q.drained != nil {
+				select {
+				case <-q.drained:
+				case <-expired:
+				}
+			}
+		}
+		bound.Stop()
 		p := culprit(failed)
 		why = causeFailure
 		res.ExitCode = p.exit.Code()
