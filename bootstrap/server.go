@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
+
+	"github.com/gompi/gompi/internal/acceptloop"
 )
 
 // maxInflight bounds the requests one connection may have waiting on the server at once
@@ -39,6 +42,8 @@ type Server struct {
 
 	rmu      sync.Mutex // guards nrefused
 	nrefused int        // connections refused (handshake or protocol failures)
+
+	logf func(format string, args ...any) // the accept loop's troubles (a line on standard error)
 }
 
 // NewServer listens on addr (host:port; port 0 picks a free one) and serves a fresh store to
@@ -59,6 +64,9 @@ func NewServer(addr string, secret []byte) (*Server, error) {
 		ctx:    ctx,
 		cancel: cancel,
 		conns:  make(map[net.Conn]struct{}),
+		logf: func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "gompi bootstrap service: "+format+"\n", args...)
+		},
 	}
 	s.wg.Add(1)
 	go s.acceptLoop()
@@ -97,13 +105,10 @@ func (s *Server) refusedCount() int {
 func (s *Server) acceptLoop() {
 	defer s.wg.Done()
 	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return // listener closed
+		// Through errors that pass (a flood exhausting descriptors: EMFILE), until Close.
+		c, ok := acceptloop.Accept(s.ln, nil, s.logf)
+		if !ok {
+			return
 		}
 		s.mu.Lock()
 		if s.closed {

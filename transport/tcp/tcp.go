@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gompi/gompi/bootstrap"
+	"github.com/gompi/gompi/internal/acceptloop"
 	"github.com/gompi/gompi/internal/peerauth"
 	"github.com/gompi/gompi/transport"
 )
@@ -251,9 +252,11 @@ func (t *Transport) acceptLoop(ctx context.Context, want map[int]bool, found fun
 		if done {
 			return
 		}
-		nc, err := t.ln.Accept()
-		if err != nil {
-			return // listener closed: New has all it needs, or gave up
+		// Through errors that pass (a flood exhausting descriptors: EMFILE), until the
+		// listener is closed: New has all it needs, or gave up.
+		nc, ok := acceptloop.Accept(t.ln, ctx.Done(), func(format string, args ...any) { t.cfg.Logf("tcp: "+format, args...) })
+		if !ok {
+			return
 		}
 		go func() {
 			peer, err := peerauth.Accept(nc, t.cfg.Secret, t.cfg.JobID, t.cfg.Rank, t.cfg.Size, t.cfg.HandshakeTimeout)
