@@ -248,3 +248,26 @@ func TestRankReturnsEarly(t *testing.T) {
 		}
 	}
 }
+
+// An unsafe send-send exchange passes normally and, under --strict, hangs at once, and the
+// timeout's report names the two sends (issue 15, acceptance 4).
+func TestStrictUnsafeExchange(t *testing.T) {
+	t.Parallel()
+	bin := buildTestdata(t, "unsafe")
+	if res := gompirun(t, "", "-n", "2", bin); res.code != 0 || strings.Count(res.stdout, "exchanged") != 2 {
+		t.Fatalf("without --strict: exit code %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+	}
+	res := gompirun(t, "", "-n", "2", "--strict", "--timeout", "2s", bin)
+	if res.code != 124 {
+		t.Fatalf("with --strict: exit code %d, want 124; stderr %q", res.code, res.stderr)
+	}
+	for _, want := range []string{
+		"gompirun:   rank 0  Send(to rank 1, tag 7, 8 B) on world for ",
+		"gompirun:   rank 1  Send(to rank 0, tag 7, 8 B) on world for ",
+		"gompirun: a cycle: ranks 0, 1 wait for each other (0 → 1 → 0)",
+	} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("with --strict: stderr lacks %q:\n%s", want, res.stderr)
+		}
+	}
+}

@@ -112,6 +112,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.StringFlag{Name: "bootstrap-addr", Usage: "`ADDR[:PORT]` the bootstrap service listens on in multi-host jobs (default: the local address that routes to the first remote host)"},
 			&cli.StringFlag{Name: "transport", Value: "auto", Usage: "transport between ranks: `auto` (shared memory within a host, TCP across hosts), shm (one host only) or tcp"},
 			&cli.StringFlag{Name: "bind-to", Value: "core", Usage: "`core`: when a host's ranks fit its CPUs, bind each to a share of its own and size GOMAXPROCS to it; none: leave placement to the kernel"},
+			&cli.BoolFlag{Name: "strict", Usage: "every send of the program completes only when matched (GOMPI_STRICT=1), so code that relies on buffered sends hangs at once on small data, with --timeout's report naming the pair"},
 			&cli.BoolFlag{Name: "keep-going", Usage: "when a rank fails, let the others run on (a task farm that outlives a worker); the failure is still reported and is the exit code"},
 			&cli.DurationFlag{Name: "grace", Value: launcher.DefaultGrace, Usage: "time between SIGTERM and SIGKILL when the job is stopped"},
 			&cli.BoolFlag{Name: "verbose", Usage: "say what gompirun does (placement, commands, bootstrap address) and have every rank report its CPUs, GOMAXPROCS, wait policy and transports"},
@@ -177,6 +178,9 @@ func configFrom(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) (laun
 	}
 	if c.NArg() == 0 {
 		return cfg, errors.New("no PROGRAM given")
+	}
+	if c.Bool("strict") {
+		cfg.Env = append(cfg.Env, "GOMPI_STRICT=1")
 	}
 	cfg.Program = c.Args().First()
 	cfg.Args = c.Args().Tail()

@@ -12,6 +12,17 @@
 //	rank = 1 , data = [1.0, 2.0, 3.0, 4.0]
 //	rank = 0 , data = [0.23842319087387442, 0.50092138792625, ...]
 //	rank = 1 , data = [0.23842319087387442, 0.50092138792625, ...]
+//
+// With -unsafe, ranks 0 and 1 then swap their buffers the way that seems natural and is not
+// safe: each Sends to the other before it Receives. It works here only because the library
+// buffers a small send (the eager protocol): a larger buffer, or another MPI, and both ranks
+// wait for ever. Strict mode takes that buffering away, so the mistake shows at once, on
+// small data, and the timeout's report names the pair:
+//
+//	go run ./cmd/gompirun -n 2 ./examples/sendrecv -unsafe                          # works: "swapped"
+//	go run ./cmd/gompirun -n 2 --strict --timeout 3s ./examples/sendrecv -unsafe    # hangs, and says where
+//
+// The safe ways: comm.Sendrecv, or an Isend before the Recv (docs/TEACHING.md, section 1).
 package main
 
 import (
@@ -26,8 +37,14 @@ import (
 
 func main() {
 	seed := flag.Uint64("seed", 1, "seed of the random buffer")
+	unsafe := flag.Bool("unsafe", false, "then swap buffers between ranks 0 and 1 by Send before Recv on both (hangs under gompirun --strict)")
 	flag.Parse()
-	comm.Main(func(world *comm.Comm) error { return run(world, *seed, os.Stdout) })
+	comm.Main(func(world *comm.Comm) error {
+		if err := run(world, *seed, os.Stdout); err != nil || !*unsafe {
+			return err
+		}
+		return swapUnsafely(world, os.Stdout)
+	})
 }
 
 // run is the whole program on one rank; it writes that rank's lines to out.
@@ -77,5 +94,26 @@ func run(c *comm.Comm, seed uint64, out interface{ Write([]byte) (int, error) })
 	if rank <= 1 {
 		fmt.Fprintln(out, "rank =", rank, ", data =", pyfmt.List(buf))
 	}
+	return nil
+}
+
+// swapUnsafely swaps a buffer between ranks 0 and 1 with a Send and then a Recv on both: an
+// exchange that completes only if the library buffers the sends (see the -unsafe paragraph
+// above). Each prints "rank R swapped, got [...]".
+func swapUnsafely(c *comm.Comm, out interface{ Write([]byte) (int, error) }) error {
+	rank := c.Rank()
+	if rank > 1 {
+		return nil
+	}
+	peer := 1 - rank
+	mine := []float64{float64(rank), float64(rank) + 0.5}
+	if err := comm.Send(c, mine, peer, 17); err != nil {
+		return err
+	}
+	theirs := make([]float64, 2)
+	if _, err := comm.Recv(c, theirs, peer, 17); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "rank", rank, "swapped, got", pyfmt.List(theirs))
 	return nil
 }

@@ -49,3 +49,16 @@ func TestSendrecvNeedsTwoRanks(t *testing.T) {
 		t.Fatalf("one rank: got %v", err)
 	}
 }
+
+// TestSwapUnsafely: the unsafe swap works where sends are buffered (the default), each rank
+// getting the other's buffer.
+func TestSwapUnsafely(t *testing.T) {
+	outs := make([]bytes.Buffer, 3)
+	err := inproc.Run(3, func(c *comm.Comm) error { return swapUnsafely(c, &outs[c.Rank()]) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outs[0].String() != "rank 0 swapped, got [1.0, 1.5]\n" || outs[1].String() != "rank 1 swapped, got [0.0, 0.5]\n" || outs[2].Len() != 0 {
+		t.Errorf("outputs %q %q %q", outs[0].String(), outs[1].String(), outs[2].String())
+	}
+}

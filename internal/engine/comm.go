@@ -30,7 +30,11 @@ type Comm struct {
 	parts   *Comm // same group, context ctx|partsBit, for the parts of values; nil on a shadow
 	freed   atomic.Bool
 	world   bool
-	coll    atomic.Pointer[waits.Label] // the collective call in progress, for hang reports (waits.go)
+	// strict: the program's sends on this communicator complete only when matched, whatever
+	// their size (GOMPI_STRICT=1; never on the collective and values contexts, whose
+	// protocols rely on eager sends)
+	strict bool
+	coll   atomic.Pointer[waits.Label] // the collective call in progress, for hang reports (waits.go)
 }
 
 func newComm(e *Engine, ctx uint32, group []int) *Comm {
@@ -49,7 +53,7 @@ func newComm(e *Engine, ctx uint32, group []int) *Comm {
 		}
 		hosts = backend.NewHosts(of)
 	}
-	c := &Comm{e: e, ctx: ctx, rank: toLocal[e.rank], group: group, toLocal: toLocal, hosts: hosts}
+	c := &Comm{e: e, ctx: ctx, rank: toLocal[e.rank], group: group, toLocal: toLocal, hosts: hosts, strict: e.strict}
 	c.shadow = &Comm{e: e, ctx: ctx + 1, rank: c.rank, group: group, toLocal: toLocal, hosts: hosts}
 	c.shadow.shadow = c.shadow
 	c.parts = &Comm{e: e, ctx: ctx | partsBit, rank: c.rank, group: group, toLocal: toLocal}
@@ -177,7 +181,7 @@ func (c *Comm) Send(ctx context.Context, buf []byte, dest, tag int) error {
 // time it blocks.
 func (c *Comm) send(ctx context.Context, buf []byte, w, tag int, id uint64, sp *waitSpan) (uint64, error) {
 	e := c.e
-	if w == e.rank || len(buf) <= e.eagers[w] {
+	if w == e.rank || len(buf) <= e.eagers[w] && !c.strict {
 		return id, c.sendEager("Send", buf, w, tag, id)
 	}
 	r := e.getReq(c, kindSend, "Send")
@@ -218,7 +222,7 @@ func (c *Comm) sendrecv(ctx context.Context, sbuf []byte, w, stag int, rbuf []by
 	r.buf = rbuf
 	r.src = -1
 	c.post(r, source, rtag)
-	if w == e.rank || len(sbuf) <= e.eagers[w] {
+	if w == e.rank || len(sbuf) <= e.eagers[w] && !c.strict {
 		s.err = c.sendEager("Sendrecv", sbuf, w, stag, id)
 		s.state = stateDone // never registered anywhere: nobody else sees s
 	} else {
@@ -327,7 +331,7 @@ func (c *Comm) Isend(buf []byte, dest, tag int) (backend.Request, error) {
 // isend starts a send to world rank w and returns its request and the message's id (as send
 // does: id is the one an eager frame carries).
 func (c *Comm) isend(buf []byte, w, tag int, id uint64) (backend.Request, uint64) {
-	if w == c.e.rank || len(buf) <= c.e.eagers[w] {
+	if w == c.e.rank || len(buf) <= c.e.eagers[w] && !c.strict {
 		err := c.sendEager("Isend", buf, w, tag, id)
 		return c.e.doneRequest(c, "Isend", backend.Status{}, err), id
 	}

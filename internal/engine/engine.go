@@ -12,6 +12,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -31,6 +32,14 @@ type queues struct {
 	probes     reqList // blocked probes
 	unexpected msgList // messages nobody has asked for yet, in arrival order
 }
+
+// EnvStrict, set to 1, makes every send of a program (Send, Isend, Sendrecv on its
+// communicators, any size) complete only when a matching receive has been posted, as a zero
+// eager limit would: a program that relies on the library buffering its sends (two ranks that
+// each Send before they Recv) then hangs at once on small data, where a hang report or a
+// context deadline names the pair, instead of at scale. The collectives' and values' own
+// messages keep their protocols. gompirun --strict sets it.
+const EnvStrict = "GOMPI_STRICT"
 
 // goneState is the first peer this rank saw go, and how (for blame: FirstGone).
 type goneState struct {
@@ -75,6 +84,7 @@ type Engine struct {
 	usedCtx   map[uint32]bool // context ids taken by (or reserved for) communicators on this rank
 	peers     []peerState
 	firstGone *goneState // the first peer seen to go, nil while none has (FirstGone)
+	strict    bool       // GOMPI_STRICT=1: see EnvStrict
 	closed    bool
 	// troubled is set (under mu) once the world is closed or any peer is gone, so that
 	// sends check those under mu only then.
@@ -100,6 +110,7 @@ func newEngine(t transport.Transport) *Engine {
 		nextID:   1,
 		usedCtx:  map[uint32]bool{worldCtx: true},
 		peers:    make([]peerState, t.Size()),
+		strict:   os.Getenv(EnvStrict) == "1",
 	}
 	e.sent = &request{e: e, user: true, state: stateDone, done: make(chan struct{})}
 	e.sent.wake.Store(wakeFinished)
