@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/gompi/gompi/internal/waits"
@@ -37,7 +39,12 @@ func startHangReports(rank int) {
 
 // writeHangReport writes the rank's report, whole or not at all (a rename).
 func writeHangReport(dir string, rank int) {
-	b, err := json.Marshal(waits.Snapshot(rank))
+	rep := waits.Snapshot(rank)
+	if len(rep.Waits) > 0 {
+		buf := make([]byte, 1<<20)
+		rep.Sites = callSites(string(buf[:runtime.Stack(buf, true)]))
+	}
+	b, err := json.Marshal(rep)
 	if err != nil {
 		return
 	}
@@ -74,4 +81,44 @@ func writeBlame(rank int, err error) {
 		how = "left"
 	}
 	_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("blame.%d", rank)), []byte(fmt.Sprintf("%d %s\n", peer, how)), 0o600)
+}
+
+// libraryPrefixes are the packages a parked goroutine's stack passes through between its wait
+// and the program's call.
+var libraryPrefixes = []string{"github.com/gompi/gompi/internal/", "github.com/gompi/gompi/comm", "github.com/gompi/gompi/collectives", "github.com/gompi/gompi/transport/", "github.com/gompi/gompi/farm", "runtime.", "sync.", "internal/"}
+
+// callSites reads the stacks of every goroutine (runtime.Stack's text) and returns, for each
+// one parked on a message (in the engine's request.token), the first call outside gompi's
+// library: "main.main.func1 at main.go:19".
+func callSites(stacks string) []string {
+	var sites []string
+	for _, g := range strings.Split(stacks, "\n\n") {
+		if !strings.Contains(g, "gompi/internal/engine.(*request).token") {
+			continue
+		}
+		lines := strings.Split(g, "\n")
+		for i := 1; i+1 < len(lines); i += 2 {
+			fn := lines[i]
+			if j := strings.LastIndexByte(fn, '('); j > 0 {
+				fn = fn[:j]
+			}
+			lib := false
+			for _, p := range libraryPrefixes {
+				if strings.HasPrefix(fn, p) {
+					lib = true
+					break
+				}
+			}
+			if lib {
+				continue
+			}
+			loc := strings.TrimSpace(lines[i+1])
+			if j := strings.LastIndex(loc, " +0x"); j > 0 {
+				loc = loc[:j]
+			}
+			sites = append(sites, fn+" at "+filepath.Base(loc))
+			break
+		}
+	}
+	return sites
 }

@@ -118,6 +118,9 @@ func hangLines(why string, asked, silent []*proc, reports map[int]waits.Report) 
 		if len(rep.Waits) == 0 {
 			parts = append(parts, "not waiting for a message (computing, or in a call that has not parked)")
 		}
+		if len(rep.Sites) > 0 {
+			parts[len(parts)-1] += "; called from " + strings.Join(rep.Sites, ", ")
+		}
 		rows = append(rows, row{rank, strings.Join(parts, "; ")})
 	}
 	for _, p := range silent {

@@ -135,6 +135,7 @@ func TestHangReportOnTimeout(t *testing.T) {
 		"gompirun:   rank 0  Recv(from rank 1, tag 99, 32 B) on world for ",
 		"gompirun:   rank 1  Recv(from rank 0, tag 99, 32 B) on world for ",
 		"gompirun:   rank 2  in Barrier on world for ",
+		"; called from main.main.func1 at main.go:",
 		"gompirun: a cycle: ranks 0, 1 wait for each other (0 → 1 → 0)",
 	} {
 		if !strings.Contains(res.stderr, want) {

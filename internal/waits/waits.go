@@ -83,6 +83,9 @@ type Report struct {
 	Rank  int       `json:"rank"`
 	Time  time.Time `json:"time"`
 	Waits []Wait    `json:"waits"`
+	// Sites are the program's calls the parked goroutines are in ("main.main.func1 at
+	// main.go:19"), one per goroutine parked on a message, from the goroutines' stacks
+	Sites []string `json:"sites,omitempty"`
 }
 
 // Snapshot returns what is registered now, oldest first.
