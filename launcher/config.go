@@ -59,6 +59,9 @@ type Config struct {
 	// KeepGoing lets the other ranks run on when one fails, instead of stopping them; the
 	// failure is still reported, and is the job's exit code (see keepgoing.go).
 	KeepGoing bool
+	// ReportHangAfter, when positive, prints the hang report (hang.go) once every running rank
+	// has waited that long for a message, and again when the ranks move on and stall anew.
+	ReportHangAfter time.Duration
 	// Grace is the time between SIGTERM and SIGKILL when the job is stopped. Default: DefaultGrace.
 	Grace time.Duration
 	// Stdin is copied to rank 0's standard input. Nil means no input (end of file at once).

@@ -39,11 +39,50 @@ func (r *runner) hangDir() error {
 // hangReport asks the running ranks what they wait for and prints it; why says when ("after
 // the timeout", "on SIGQUIT").
 func (r *runner) hangReport(why string) {
-	dir := r.job.hangDir
-	if dir == "" {
+	asked, silent, reports := r.askRanks()
+	for _, line := range hangLines(why, asked, silent, reports) {
+		r.note("%s", line)
+	}
+}
+
+// stallCheck is --report-hang-after: it asks the ranks what they wait for and prints the
+// report when every running rank answered and has waited at least after for a message, with
+// no rank's wait newer than that, unless the same stall was reported already (last holds the
+// stall reported last: the ranks' oldest waits).
+func (r *runner) stallCheck(after time.Duration, last *string) {
+	asked, silent, reports := r.askRanks()
+	if len(asked) == 0 || len(silent) > 0 || len(reports) < len(asked) {
 		return
 	}
-	var asked, silent []*proc
+	var key []string
+	for _, p := range asked {
+		rep := reports[p.slot.Rank]
+		if len(rep.Waits) == 0 {
+			return // computing: not a stall
+		}
+		for _, w := range rep.Waits {
+			if rep.Time.Sub(w.Since) < after {
+				return
+			}
+		}
+		key = append(key, fmt.Sprint(p.slot.Rank, rep.Waits[0].Since.UnixNano()))
+	}
+	if k := strings.Join(key, " "); k != *last {
+		*last = k
+		for _, line := range hangLines(fmt.Sprintf("every rank has waited over %v (--report-hang-after)", after), asked, silent, reports) {
+			r.note("%s", line)
+		}
+	}
+}
+
+// askRanks sends SIGUSR2 to every running rank that can answer and collects the answers that
+// come within hangReportWait: the ranks asked, those that cannot answer, and the reports.
+func (r *runner) askRanks() (asked, silent []*proc, reports map[int]waits.Report) {
+	reports = map[int]waits.Report{}
+	dir := r.job.hangDir
+	if dir == "" {
+		return nil, nil, reports
+	}
 	for _, p := range r.procs {
 		if !p.started || p.done {
 			continue
@@ -60,7 +99,6 @@ func (r *runner) hangReport(why string) {
 		}
 		asked = append(asked, p)
 	}
-	reports := map[int]waits.Report{}
 	deadline := time.Now().Add(hangReportWait)
 	for len(reports) < len(asked) && time.Now().Before(deadline) {
 		for _, p := range asked {
@@ -81,9 +119,7 @@ func (r *runner) hangReport(why string) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	for _, line := range hangLines(why, asked, silent, reports) {
-		r.note("%s", line)
-	}
+	return asked, silent, reports
 }
 
 // hangLines formats the report: one line per rank, then the cycles and the ranks most waited

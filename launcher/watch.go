@@ -140,6 +140,13 @@ func (r *runner) watch(ctx context.Context) *Result {
 		r.signalRunning(syscall.SIGKILL)
 	}
 	signals, done := r.cfg.Signals, ctx.Done()
+	var stall <-chan time.Time
+	var lastStall string
+	if d := r.cfg.ReportHangAfter; d > 0 && r.job.hangDir != "" {
+		t := time.NewTicker(max(d/2, 100*time.Millisecond))
+		defer t.Stop()
+		stall = t.C
+	}
 	for running > 0 {
 		select {
 		case ev := <-r.events:
@@ -161,6 +168,10 @@ func (r *runner) watch(ctx context.Context) *Result {
 			}
 		case <-settle:
 			decide()
+		case <-stall:
+			if why == causeNone {
+				r.stallCheck(r.cfg.ReportHangAfter, &lastStall)
+			}
 		case <-timeout:
 			timeout = nil
 			decide()

@@ -272,3 +272,20 @@ func TestStrictUnsafeExchange(t *testing.T) {
 		}
 	}
 }
+
+// --report-hang-after prints the report once every rank has waited that long, once per stall,
+// and the job goes on (here until its timeout); a job that does not stall prints none.
+func TestReportHangAfter(t *testing.T) {
+	t.Parallel()
+	bin := buildTestdata(t, "deadlock")
+	res := gompirun(t, "", "-n", "3", "--report-hang-after", "500ms", "--timeout", "3s", bin)
+	stall := strings.Index(res.stderr, "what the ranks wait for, every rank has waited over 500ms (--report-hang-after):")
+	timeout := strings.Index(res.stderr, "what the ranks wait for, after the 3s timeout:")
+	if res.code != 124 || stall < 0 || timeout < stall || strings.Count(res.stderr, "(--report-hang-after)") != 1 {
+		t.Errorf("exit code %d; want 124, one stall report before the timeout's; stderr:\n%s", res.code, res.stderr)
+	}
+	ok := gompirun(t, "", "-n", "2", "--report-hang-after", "100ms", buildTestdata(t, "allreduce"), "200", "1000")
+	if ok.code != 0 || strings.Contains(ok.stderr, "what the ranks wait for") {
+		t.Errorf("a job that does not stall: exit code %d, stderr %q", ok.code, ok.stderr)
+	}
+}
