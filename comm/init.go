@@ -9,6 +9,7 @@ import (
 	"github.com/gompi/gompi/internal/backend"
 	"github.com/gompi/gompi/internal/engine"
 	"github.com/gompi/gompi/internal/join"
+	"github.com/gompi/gompi/internal/waits"
 )
 
 // starter tries to start a world from the process environment; ok is false when the
@@ -56,11 +57,13 @@ func startWorld() (backend.World, error) {
 		if err != nil {
 			return nil, fmt.Errorf("comm: %w", err)
 		}
+		startHangReports(env.Rank)
+		waits.SetPhase("in Init, joining the job: connecting to the other ranks")
 		t, err := join.Start(env)
+		waits.SetPhase("")
 		if err != nil {
 			return nil, fmt.Errorf("comm: rank %d: join the job: %w", env.Rank, err)
 		}
-		startHangReports(env.Rank)
 		return engine.NewWorld(t), nil
 	}
 	for _, s := range starters {

@@ -151,7 +151,10 @@ func hangLines(why string, asked, silent []*proc, reports map[int]waits.Report) 
 				}
 			}
 		}
-		if len(rep.Waits) == 0 {
+		switch {
+		case len(rep.Waits) == 0 && rep.Phase != "":
+			parts = append(parts, rep.Phase)
+		case len(rep.Waits) == 0:
 			parts = append(parts, "not waiting for a message (computing, or in a call that has not parked)")
 		}
 		if len(rep.Sites) > 0 {

@@ -289,3 +289,15 @@ func TestReportHangAfter(t *testing.T) {
 		t.Errorf("a job that does not stall: exit code %d, stderr %q", ok.code, ok.stderr)
 	}
 }
+
+// A rank that dies before Init, under --keep-going: the others wait in Init for it, and the
+// timeout's report says so (rather than that they are computing).
+func TestHangReportInInit(t *testing.T) {
+	t.Parallel()
+	bin := buildTestdata(t, "allreduce")
+	res := gompirun(t, "", "-n", "3", "--keep-going", "--timeout", "2s", "-x", "GOMPI_TEST_EXIT_BEFORE_INIT=2", bin)
+	if res.code != 124 || !strings.Contains(res.stderr, "gompirun:   rank 0  in Init, joining the job: connecting to the other ranks") ||
+		!strings.Contains(res.stderr, "rank 2 exited with status 3") {
+		t.Errorf("exit code %d, stderr %q", res.code, res.stderr)
+	}
+}

@@ -62,7 +62,16 @@ type Waiter interface {
 var (
 	mu      sync.Mutex
 	waiters = map[Waiter]struct{}{}
+	phase   string // what the rank does outside messages ("joining the job"), or ""
 )
+
+// SetPhase says what the rank is doing that is not a wait for a message (comm's Init: joining
+// the job), until SetPhase(""); reports carry it.
+func SetPhase(p string) {
+	mu.Lock()
+	phase = p
+	mu.Unlock()
+}
 
 // Block records that a goroutine is parked on w until Unblock(w).
 func Block(w Waiter) {
@@ -83,6 +92,8 @@ type Report struct {
 	Rank  int       `json:"rank"`
 	Time  time.Time `json:"time"`
 	Waits []Wait    `json:"waits"`
+	// Phase is what the rank does outside messages, e.g. "joining the job (Init)", or ""
+	Phase string `json:"phase,omitempty"`
 	// Sites are the program's calls the parked goroutines are in ("main.main.func1 at
 	// main.go:19"), one per goroutine parked on a message, from the goroutines' stacks
 	Sites []string `json:"sites,omitempty"`
@@ -91,7 +102,7 @@ type Report struct {
 // Snapshot returns what is registered now, oldest first.
 func Snapshot(rank int) Report {
 	mu.Lock()
-	r := Report{Rank: rank, Time: time.Now()}
+	r := Report{Rank: rank, Time: time.Now(), Phase: phase}
 	for w := range waiters {
 		r.Waits = append(r.Waits, w.Wait())
 	}
