@@ -26,6 +26,11 @@ func Allgather[T comm.Elem](c *comm.Comm, send, recv []T) error {
 
 // AllgatherContext is Allgather bounded by ctx (see "Contexts" in the package documentation).
 func AllgatherContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv []T) error {
+	if checking() {
+		if err := checkArgs(ctx, c, callFP[T]("Allgather", -1, len(send))); err != nil {
+			return err
+		}
+	}
 	return allgather(ctx, c, "Allgather", asBytes(send), asBytes(recv), sizeOf[T](), algAuto)
 }
 

@@ -15,6 +15,11 @@ func Allgatherv[T comm.Elem](c *comm.Comm, send []T, recv Blocks[T]) error {
 
 // AllgathervContext is Allgatherv bounded by ctx (see "Contexts" in the package documentation).
 func AllgathervContext[T comm.Elem](ctx context.Context, c *comm.Comm, send []T, recv Blocks[T]) error {
+	if checking() {
+		if err := checkArgs(ctx, c, vecFP[T]("Allgatherv", -1, vecAllgatherv, len(send), recv.Counts, nil)); err != nil {
+			return err
+		}
+	}
 	return allgatherv(ctx, c, "Allgatherv", asBytes(send), asBytes(recv.Buf), recv.Counts, recv.Displs, sizeOf[T](), algAuto)
 }
 

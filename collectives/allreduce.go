@@ -35,6 +35,11 @@ func Allreduce[T any](c *comm.Comm, send, recv []T, op Op[T]) error {
 
 // AllreduceContext is Allreduce bounded by ctx (see "Contexts" in the package documentation).
 func AllreduceContext[T any](ctx context.Context, c *comm.Comm, send, recv []T, op Op[T]) error {
+	if checking() {
+		if err := checkArgs(ctx, c, reduceFP("Allreduce", -1, len(send), op)); err != nil {
+			return err
+		}
+	}
 	return allreduce(ctx, c, "Allreduce", send, recv, op, algAuto)
 }
 

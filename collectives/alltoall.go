@@ -15,6 +15,11 @@ func Alltoall[T comm.Elem](c *comm.Comm, send, recv []T) error {
 
 // AlltoallContext is Alltoall bounded by ctx (see "Contexts" in the package documentation).
 func AlltoallContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv []T) error {
+	if checking() {
+		if err := checkArgs(ctx, c, callFP[T]("Alltoall", -1, len(send))); err != nil {
+			return err
+		}
+	}
 	return alltoall(ctx, c, "Alltoall", asBytes(send), asBytes(recv), sizeOf[T](), algAuto)
 }
 

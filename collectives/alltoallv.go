@@ -16,6 +16,11 @@ func Alltoallv[T comm.Elem](c *comm.Comm, send, recv Blocks[T]) error {
 // AlltoallvContext is Alltoallv bounded by ctx (see "Contexts" in the package documentation).
 func AlltoallvContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv Blocks[T]) error {
 	const name = "Alltoallv"
+	if checking() {
+		if err := checkArgs(ctx, c, vecFP[T](name, -1, vecAlltoallv, 0, send.Counts, recv.Counts)); err != nil {
+			return err
+		}
+	}
 	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}

@@ -15,6 +15,11 @@ func Barrier(c *comm.Comm) error { return BarrierContext(context.Background(), c
 // "Contexts" in the package documentation).
 func BarrierContext(ctx context.Context, c *comm.Comm) error {
 	const name = "Barrier"
+	if checking() {
+		if err := checkArgs(ctx, c, &fingerprint{call: name, root: -1, count: -1}); err != nil {
+			return err
+		}
+	}
 	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}

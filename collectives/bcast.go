@@ -24,6 +24,11 @@ func Bcast[T comm.Elem](c *comm.Comm, buf []T, root int) error {
 
 // BcastContext is Bcast bounded by ctx (see "Contexts" in the package documentation).
 func BcastContext[T comm.Elem](ctx context.Context, c *comm.Comm, buf []T, root int) error {
+	if checking() {
+		if err := checkArgs(ctx, c, callFP[T]("Bcast", root, len(buf))); err != nil {
+			return err
+		}
+	}
 	return bcast(ctx, c, "Bcast", asBytes(buf), root, algAuto)
 }
 

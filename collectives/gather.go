@@ -15,6 +15,11 @@ func Gather[T comm.Elem](c *comm.Comm, send, recv []T, root int) error {
 
 // GatherContext is Gather bounded by ctx (see "Contexts" in the package documentation).
 func GatherContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv []T, root int) error {
+	if checking() {
+		if err := checkArgs(ctx, c, callFP[T]("Gather", root, len(send))); err != nil {
+			return err
+		}
+	}
 	return gather(ctx, c, "Gather", asBytes(send), asBytes(recv), sizeOf[T](), root, algAuto)
 }
 

@@ -17,6 +17,11 @@ func Gatherv[T comm.Elem](c *comm.Comm, send []T, recv Blocks[T], root int) erro
 
 // GathervContext is Gatherv bounded by ctx (see "Contexts" in the package documentation).
 func GathervContext[T comm.Elem](ctx context.Context, c *comm.Comm, send []T, recv Blocks[T], root int) error {
+	if checking() {
+		if err := checkArgs(ctx, c, vecFP[T]("Gatherv", root, vecGatherv, len(send), recv.Counts, nil)); err != nil {
+			return err
+		}
+	}
 	return gatherv(ctx, c, "Gatherv", asBytes(send), asBytes(recv.Buf), recv.Counts, recv.Displs, sizeOf[T](), root, algAuto)
 }
 

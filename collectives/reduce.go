@@ -24,6 +24,11 @@ func Reduce[T any](c *comm.Comm, send, recv []T, op Op[T], root int) error {
 
 // ReduceContext is Reduce bounded by ctx (see "Contexts" in the package documentation).
 func ReduceContext[T any](ctx context.Context, c *comm.Comm, send, recv []T, op Op[T], root int) error {
+	if checking() {
+		if err := checkArgs(ctx, c, reduceFP("Reduce", root, len(send), op)); err != nil {
+			return err
+		}
+	}
 	return reduce(ctx, c, "Reduce", send, recv, op, root, algAuto)
 }
 

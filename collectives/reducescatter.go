@@ -19,6 +19,12 @@ func ReduceScatter[T any](c *comm.Comm, send Blocks[T], recv []T, op Op[T]) erro
 // ReduceScatterContext is ReduceScatter bounded by ctx (see "Contexts" in the package
 // documentation).
 func ReduceScatterContext[T any](ctx context.Context, c *comm.Comm, send Blocks[T], recv []T, op Op[T]) error {
+	if checking() {
+		f := opFP(vecFP[T]("ReduceScatter", -1, vecReduceScatter, len(recv), send.Counts, nil), op)
+		if err := checkArgs(ctx, c, f); err != nil {
+			return err
+		}
+	}
 	return reduceScatter(ctx, c, "ReduceScatter", send, recv, op, algAuto)
 }
 

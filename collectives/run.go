@@ -35,6 +35,10 @@ const (
 	kindReduceScatter
 	kindScan
 	kindExscan
+	// kindCheck marks the messages of the collective checker (check.go), which precede a
+	// collective's own when GOMPI_DEBUG=check. It has no entry in kindNames: it is no
+	// collective that Algorithm or a forced setting could name.
+	kindCheck
 )
 
 var kindNames = [...]string{
@@ -45,6 +49,9 @@ var kindNames = [...]string{
 }
 
 func (k kind) String() string {
+	if k == kindCheck {
+		return "argument check"
+	}
 	if k > 0 && int(k) < len(kindNames) {
 		return kindNames[k]
 	}

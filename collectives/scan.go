@@ -15,6 +15,11 @@ func Scan[T any](c *comm.Comm, send, recv []T, op Op[T]) error {
 
 // ScanContext is Scan bounded by ctx (see "Contexts" in the package documentation).
 func ScanContext[T any](ctx context.Context, c *comm.Comm, send, recv []T, op Op[T]) error {
+	if checking() {
+		if err := checkArgs(ctx, c, reduceFP("Scan", -1, len(send), op)); err != nil {
+			return err
+		}
+	}
 	return scan(ctx, c, "Scan", kindScan, send, recv, op)
 }
 
@@ -28,6 +33,11 @@ func Exscan[T any](c *comm.Comm, send, recv []T, op Op[T]) error {
 
 // ExscanContext is Exscan bounded by ctx (see "Contexts" in the package documentation).
 func ExscanContext[T any](ctx context.Context, c *comm.Comm, send, recv []T, op Op[T]) error {
+	if checking() {
+		if err := checkArgs(ctx, c, reduceFP("Exscan", -1, len(send), op)); err != nil {
+			return err
+		}
+	}
 	return scan(ctx, c, "Exscan", kindExscan, send, recv, op)
 }
 

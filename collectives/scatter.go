@@ -15,6 +15,11 @@ func Scatter[T comm.Elem](c *comm.Comm, send, recv []T, root int) error {
 
 // ScatterContext is Scatter bounded by ctx (see "Contexts" in the package documentation).
 func ScatterContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv []T, root int) error {
+	if checking() {
+		if err := checkArgs(ctx, c, callFP[T]("Scatter", root, len(recv))); err != nil {
+			return err
+		}
+	}
 	return scatter(ctx, c, "Scatter", asBytes(send), asBytes(recv), sizeOf[T](), root, algAuto)
 }
 

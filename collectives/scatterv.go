@@ -15,6 +15,11 @@ func Scatterv[T comm.Elem](c *comm.Comm, send Blocks[T], recv []T, root int) err
 
 // ScattervContext is Scatterv bounded by ctx (see "Contexts" in the package documentation).
 func ScattervContext[T comm.Elem](ctx context.Context, c *comm.Comm, send Blocks[T], recv []T, root int) error {
+	if checking() {
+		if err := checkArgs(ctx, c, vecFP[T]("Scatterv", root, vecScatterv, len(recv), send.Counts, nil)); err != nil {
+			return err
+		}
+	}
 	return scatterv(ctx, c, "Scatterv", asBytes(send.Buf), send.Counts, send.Displs, asBytes(recv), sizeOf[T](), root, algAuto)
 }
 
