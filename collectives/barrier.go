@@ -16,7 +16,7 @@ func Barrier(c *comm.Comm) error { return BarrierContext(context.Background(), c
 func BarrierContext(ctx context.Context, c *comm.Comm) error {
 	const name = "Barrier"
 	if checking() {
-		if err := checkArgs(ctx, c, &fingerprint{call: name, root: -1, count: -1}); err != nil {
+		if err := checkArgs(ctx, c, fingerprint{call: name, root: -1, count: -1}); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gompi/gompi/comm"
 	"github.com/gompi/gompi/internal/commlink"
@@ -93,18 +94,18 @@ type fingerprint struct {
 
 // callFP returns the fingerprint of a call of collective call on elements of type T, with root
 // (or -1) and count (or -1).
-func callFP[T any](call string, root, count int) *fingerprint {
+func callFP[T any](call string, root, count int) fingerprint {
 	elem, size := elemName[T]()
-	return &fingerprint{call: call, root: root, count: count, elem: elem, esize: size}
+	return fingerprint{call: call, root: root, count: count, elem: elem, esize: size}
 }
 
 // reduceFP is callFP for a reduction with op.
-func reduceFP[T any](call string, root, count int, op Op[T]) *fingerprint {
+func reduceFP[T any](call string, root, count int, op Op[T]) fingerprint {
 	return opFP(callFP[T](call, root, count), op)
 }
 
-// opFP adds op to f.
-func opFP[T any](f *fingerprint, op Op[T]) *fingerprint {
+// opFP returns f with op.
+func opFP[T any](f fingerprint, op Op[T]) fingerprint {
 	f.op, f.commutative = "nil", false
 	if op != nil {
 		d := op()
@@ -114,20 +115,20 @@ func opFP[T any](f *fingerprint, op Op[T]) *fingerprint {
 }
 
 // vecFP is callFP for a v-collective: the rank's own length mine and the counts a, b.
-func vecFP[T any](call string, root int, v vecCheck, mine int, a, b []int) *fingerprint {
+func vecFP[T any](call string, root int, v vecCheck, mine int, a, b []int) fingerprint {
 	f := callFP[T](call, root, -1)
 	f.vec, f.mine, f.a, f.b = v, mine, a, b
 	return f
 }
 
 // valueFP is the fingerprint of a value collective (no element type, no count).
-func valueFP(call string, root int) *fingerprint {
-	return &fingerprint{call: call, root: root, count: -1}
+func valueFP(call string, root int) fingerprint {
+	return fingerprint{call: call, root: root, count: -1}
 }
 
 // valueReduceFP is the fingerprint of a value reduction with function f: only whether f is
 // nil is compared.
-func valueReduceFP[T any](call string, root int, f func(a, b T) T) *fingerprint {
+func valueReduceFP[T any](call string, root int, f func(a, b T) T) fingerprint {
 	fp := valueFP(call, root)
 	fp.op = "func"
 	if f == nil {
@@ -151,7 +152,11 @@ func elemName[T any]() (string, int) {
 // context that ended, a failed peer, a communicator whose collectives are broken), which
 // breaks the communicator's collectives as any failed collective does. A nil context or
 // communicator is the error the call itself would return.
-func checkArgs(ctx context.Context, c *comm.Comm, f *fingerprint) error {
+//
+// When the ranks agree, as they should, it decodes nothing: the records must then be equal
+// byte for byte but for the fields that differ by rank (sameRecords); the fields are decoded
+// and compared one by one only to say what differs, or for the counts of the v-collectives.
+func checkArgs(ctx context.Context, c *comm.Comm, f fingerprint) error {
 	if err := checkCall(ctx, c, f.call); err != nil {
 		return err
 	}
@@ -159,16 +164,28 @@ func checkArgs(ctx context.Context, c *comm.Comm, f *fingerprint) error {
 	if p == 1 {
 		return nil
 	}
-	all := make([]byte, p*recordSize)
-	if err := exchangeChecks(ctx, c, f.call, f.encode(nextSeq(c), me, p), all); err != nil {
-		return err
+	bp := checkBufs.Get().(*[]byte)
+	if cap(*bp) < (p+1)*recordSize {
+		*bp = make([]byte, (p+1)*recordSize)
+	}
+	mine, all := (*bp)[:recordSize], (*bp)[recordSize:(p+1)*recordSize]
+	f.encode(mine, nextSeq(c), me, p)
+	if err := exchangeChecks(ctx, c, f.call, mine, all); err != nil {
+		return err // *bp is dropped: a failed exchange may leave a receive into it
+	}
+	defer checkBufs.Put(bp)
+	same := sameRecords(all, p)
+	if same && vecCheck(all[recVec]) == vecNone {
+		return nil
 	}
 	recs := make([]checkRecord, p)
 	for i := range recs {
 		recs[i] = decodeRecord(all[i*recordSize:][:recordSize])
 	}
-	if m := firstMismatch(recs); m != nil {
-		return m.err(c)
+	if !same {
+		if m := firstMismatch(recs); m != nil {
+			return m.err(c)
+		}
 	}
 	if !vectorsDiffer(recs) {
 		return nil
@@ -188,15 +205,42 @@ func checkArgs(ctx context.Context, c *comm.Comm, f *fingerprint) error {
 	return vectorMismatch(recs, vecs).err(c)
 }
 
+// checkBufs holds the buffers of checkArgs: a rank's record, then every rank's.
+var checkBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// sameRecords reports whether the p records in all are equal in what every rank must pass
+// alike (their first recShared bytes).
+func sameRecords(all []byte, p int) bool {
+	for i := 1; i < p; i++ {
+		if string(all[i*recordSize:][:recShared]) != string(all[:recShared]) {
+			return false
+		}
+	}
+	return true
+}
+
 // exchangeChecks gathers every rank's mine into all, in rank order, on c's collective context.
 func exchangeChecks(ctx context.Context, c *comm.Comm, call string, mine, all []byte) error {
-	r := newRun(ctx, c, call+" check", kindCheck)
+	name, ok := checkNames[call]
+	if !ok {
+		name = call + " check"
+	}
+	r := newRun(ctx, c, name, kindCheck)
 	defer r.free()
 	r.begin()
 	r.alg = algBruck
 	allgatherBruck(r, mine, all)
 	return r.end()
 }
+
+// checkNames are the names of the exchanges in errors and traces ("Bcast check"), made once.
+var checkNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range append(kindNames[1:], "BcastValue", "ScatterValue", "GatherValue", "AllgatherValue", "AllreduceValue", "ReduceValue", "ScanValue") {
+		m[n] = n + " check"
+	}
+	return m
+}()
 
 // nextSeq returns the sequence number of a checked call on c: 1 for the first.
 func nextSeq(c *comm.Comm) uint64 {
@@ -221,29 +265,30 @@ func commName(c *comm.Comm) string {
 }
 
 // A record is a fingerprint on the wire: recordSize bytes, little-endian, at these offsets.
-// Names longer than their field are cut (the element type's is compared by its hash).
+// The bytes before recShared hold what every rank must pass alike, those from it what differs
+// by rank. The collective's and the op's names fit their fields (a test checks); the element
+// type's is cut at elemField-1 bytes, its last byte then 1 (it is compared by its hash).
 const (
-	recSeq     = 0  // uint64
-	recRoot    = 8  // int64
-	recCount   = 16 // int64
-	recMine    = 24 // int64
-	recESize   = 32 // int64
-	recElemH   = 40 // uint64: FNV-1a of the element type's name
-	recVecA    = 48 // uint64: hash of the counts (of the send counts for Alltoallv)
-	recVecB    = 56 // uint64: hash of Alltoallv's recv counts
-	recFlags   = 64 // byte: flagCommutative | flagValid
-	recVec     = 65 // byte: the vecCheck
-	recCall    = 66 // the collective's name
-	recOp      = recCall + callField
-	recElem    = recOp + opField
-	recordSize = 128
+	recSeq         = 0  // uint64
+	recRoot        = 8  // int64
+	recCount       = 16 // int64
+	recESize       = 24 // int64
+	recElemH       = 32 // uint64: FNV-1a of the element type's name
+	recCommutative = 40 // byte: 1 if the op commutes
+	recVec         = 41 // byte: the vecCheck
+	recCall        = 42 // callField bytes: the collective's name
+	recOp          = 56 // opField bytes: the op's name
+	recElem        = 64 // elemField bytes: the element type's name
+	recShared      = 96
+	recMine        = 96  // int64
+	recVecA        = 104 // uint64: hash of the counts (of the send counts for Alltoallv)
+	recVecB        = 112 // uint64: hash of Alltoallv's recv counts
+	recValid       = 120 // byte: 1 if the counts are well formed (else the call's own checks fail)
+	recordSize     = 128
 
-	callField = 16
-	opField   = 16
-	elemField = recordSize - recElem
-
-	flagCommutative = 1 << 0
-	flagValid       = 1 << 1 // the counts vectors are well formed (else the call's own checks fail)
+	callField = recOp - recCall
+	opField   = recElem - recOp
+	elemField = recShared - recElem
 )
 
 // checkRecord is a decoded fingerprint.
@@ -257,9 +302,9 @@ type checkRecord struct {
 	call, op, elem       string
 }
 
-// encode encodes f for call number seq of rank me of p.
-func (f *fingerprint) encode(seq uint64, me, p int) []byte {
-	b := make([]byte, recordSize)
+// encode writes f into b (recordSize bytes) for call number seq of rank me of p.
+func (f *fingerprint) encode(b []byte, seq uint64, me, p int) {
+	clear(b)
 	le := binary.LittleEndian
 	le.PutUint64(b[recSeq:], seq)
 	le.PutUint64(b[recRoot:], uint64(int64(f.root)))
@@ -267,12 +312,11 @@ func (f *fingerprint) encode(seq uint64, me, p int) []byte {
 	le.PutUint64(b[recMine:], uint64(int64(f.mine)))
 	le.PutUint64(b[recESize:], uint64(int64(f.esize)))
 	le.PutUint64(b[recElemH:], fnv(f.elem))
-	var flags byte
 	if f.commutative {
-		flags |= flagCommutative
+		b[recCommutative] = 1
 	}
 	if f.vecValid(me, p) {
-		flags |= flagValid
+		b[recValid] = 1
 		var a, bb uint64
 		switch f.vec {
 		case vecGatherv, vecScatterv:
@@ -292,12 +336,12 @@ func (f *fingerprint) encode(seq uint64, me, p int) []byte {
 		le.PutUint64(b[recVecA:], a)
 		le.PutUint64(b[recVecB:], bb)
 	}
-	b[recFlags] = flags
 	b[recVec] = byte(f.vec)
 	copy(b[recCall:recCall+callField], f.call)
 	copy(b[recOp:recOp+opField], f.op)
-	copy(b[recElem:recElem+elemField], f.elem)
-	return b
+	if copy(b[recElem:recElem+elemField-1], f.elem) < len(f.elem) {
+		b[recElem+elemField-1] = 1 // cut
+	}
 }
 
 // vecValid reports whether f's counts vectors are well formed for rank me of p: p counts, none
@@ -354,14 +398,18 @@ func decodeRecord(b []byte) checkRecord {
 		if i := slices.Index(s, 0); i >= 0 {
 			return string(s[:i])
 		}
-		return string(s) + "…"
+		return string(s)
+	}
+	elem := str(recElem, elemField-1)
+	if b[recElem+elemField-1] != 0 {
+		elem += "…"
 	}
 	return checkRecord{
 		seq: le.Uint64(b[recSeq:]), root: i64(recRoot), count: i64(recCount), mine: i64(recMine),
 		esize: i64(recESize), elemHash: le.Uint64(b[recElemH:]),
 		vecA: le.Uint64(b[recVecA:]), vecB: le.Uint64(b[recVecB:]),
-		commutative: b[recFlags]&flagCommutative != 0, valid: b[recFlags]&flagValid != 0,
-		vec: vecCheck(b[recVec]), call: str(recCall, callField), op: str(recOp, opField), elem: str(recElem, elemField),
+		commutative: b[recCommutative] != 0, valid: b[recValid] != 0,
+		vec: vecCheck(b[recVec]), call: str(recCall, callField), op: str(recOp, opField), elem: elem,
 	}
 }
 

@@ -712,3 +712,52 @@ func BenchmarkCheck(b *testing.B) {
 		}
 	}
 }
+
+// TestCheckRecordRoundTrip: a fingerprint comes out of its record as it went in, names that
+// fill their fields included; an element type's name too long for its field is cut and marked,
+// and still compared whole (by its hash).
+func TestCheckRecordRoundTrip(t *testing.T) {
+	long := "collectives.Pair[github.com/someone/somewhere.Vector3]"
+	for _, f := range []fingerprint{
+		{call: "AllgatherValue", root: -1, count: -1, op: "nil func"},
+		{call: "Gatherv", root: 2, count: -1, elem: strings.Repeat("x", elemField-1), esize: 24, vec: vecGatherv, mine: 5, a: []int{1, 2, 3}},
+		{call: "Allreduce", root: -1, count: 1 << 40, elem: long, esize: 16, op: "user op", commutative: true},
+	} {
+		b := make([]byte, recordSize)
+		f.encode(b, 7, 2, 3)
+		r := decodeRecord(b)
+		elem := f.elem
+		if len(elem) >= elemField {
+			elem = elem[:elemField-1] + "…"
+		}
+		if r.call != f.call || r.seq != 7 || r.root != f.root || r.count != f.count || r.op != f.op || r.commutative != f.commutative ||
+			r.elem != elem || r.esize != f.esize || r.elemHash != fnv(f.elem) || r.vec != f.vec || r.mine != f.mine || !r.valid {
+			t.Errorf("%+v came back as %+v", f, r)
+		}
+	}
+}
+
+// TestCheckZeroAlloc: with the checker on, collectives whose ranks agree still allocate
+// nothing in the steady state (the records are pooled and compared as bytes), on 2 and 3
+// in-process ranks.
+func TestCheckZeroAlloc(t *testing.T) {
+	if testing.Short() {
+		t.Skip("counts allocations over many calls")
+	}
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector (sync.Pool drops items)")
+	}
+	withDebug(t, "check", func() {
+		for _, p := range []int{2, 3} {
+			for _, ac := range allocCases[:4] { // Barrier, Bcast, Allreduce, Reduce
+				allocs, err := collAllocs(p, 8, ac)
+				if err != nil {
+					t.Fatalf("%s p=%d: %v", ac.name, p, err)
+				}
+				if allocs != 0 {
+					t.Errorf("%s p=%d with the checker on: %.1f allocations per call, want 0", ac.name, p, allocs)
+				}
+			}
+		}
+	})
+}
