@@ -27,7 +27,8 @@ func Allgather[T comm.Elem](c *comm.Comm, send, recv []T) error {
 // AllgatherContext is Allgather bounded by ctx (see "Contexts" in the package documentation).
 func AllgatherContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv []T) error {
 	if checking() {
-		if err := checkArgs(ctx, c, callFP[T]("Allgather", -1, len(send))); err != nil {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, callFP[T]("Allgather", -1, len(send))); err != nil {
 			return err
 		}
 	}
@@ -54,6 +55,9 @@ func allgather(ctx context.Context, c *comm.Comm, name string, send, recv []byte
 		if err, ok := r.callNative(send, recv, nat.Allgather); ok {
 			return err
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	if alg == algAuto && r.hosts() != nil {

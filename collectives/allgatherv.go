@@ -16,7 +16,8 @@ func Allgatherv[T comm.Elem](c *comm.Comm, send []T, recv Blocks[T]) error {
 // AllgathervContext is Allgatherv bounded by ctx (see "Contexts" in the package documentation).
 func AllgathervContext[T comm.Elem](ctx context.Context, c *comm.Comm, send []T, recv Blocks[T]) error {
 	if checking() {
-		if err := checkArgs(ctx, c, vecFP[T]("Allgatherv", -1, vecAllgatherv, len(send), recv.Counts, nil)); err != nil {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, vecFP[T]("Allgatherv", -1, vecAllgatherv, len(send), recv.Counts, nil)); err != nil {
 			return err
 		}
 	}
@@ -38,6 +39,9 @@ func allgatherv(ctx context.Context, c *comm.Comm, name string, send, recv []byt
 		if err, ok := r.callNative(send, recv, func(send, recv []byte) error { return nat.Allgatherv(send, recv, bc, bd) }); ok {
 			return err
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	r.alg = algRing

@@ -17,7 +17,8 @@ func Alltoallv[T comm.Elem](c *comm.Comm, send, recv Blocks[T]) error {
 func AlltoallvContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv Blocks[T]) error {
 	const name = "Alltoallv"
 	if checking() {
-		if err := checkArgs(ctx, c, vecFP[T](name, -1, vecAlltoallv, 0, send.Counts, recv.Counts)); err != nil {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, vecFP[T](name, -1, vecAlltoallv, 0, send.Counts, recv.Counts)); err != nil {
 			return err
 		}
 	}
@@ -34,6 +35,9 @@ func AlltoallvContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv
 		if err, ok := r.callNative(sb, rb, func(sb, rb []byte) error { return nat.Alltoallv(sb, sc, sd, rb, rc, rd) }); ok {
 			return err
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	r.alg = algPairwise

@@ -63,8 +63,10 @@ import (
 // The exchange is an allgather of recordSize-byte records by Bruck's algorithm on the
 // communicator's collective context, with a kind of its own (kindCheck), so that its messages
 // never match a collective's: ⌈lg p⌉ α + (p-1)·recordSize β per call, before the collective's
-// own cost. Over OpenMPI it runs the same way, on gompi's point-to-point over the collective
-// shadow, before the native call. On one rank nothing is exchanged (nor counted).
+// own cost. On a communicator with native collectives (OpenMPI) a call that goes native makes
+// the exchange with the native Allgather, in one unit with the native call (checkOrDefer), and
+// one that runs gompi's algorithm makes it as above, just before the algorithm. On one rank
+// nothing is exchanged (nor counted).
 
 // vecCheck says which counts vectors of a call must agree, and how.
 type vecCheck uint8
@@ -147,23 +149,98 @@ func elemName[T any]() (string, int) {
 	return t.String(), int(t.Size())
 }
 
-// checkArgs runs the checker for one call on c: it exchanges f with the other ranks and
-// returns the mismatch every rank finds, nil when they agree, or the exchange's own error (a
-// context that ended, a failed peer, a communicator whose collectives are broken), which
-// breaks the communicator's collectives as any failed collective does. A nil context or
-// communicator is the error the call itself would return.
-//
-// When the ranks agree, as they should, it decodes nothing: the records must then be equal
-// byte for byte but for the fields that differ by rank (sameRecords); the fields are decoded
-// and compared one by one only to say what differs, or for the counts of the v-collectives.
+// checkArgs runs the checker for one call on c: it exchanges f with the other ranks over
+// point-to-point and returns the mismatch every rank finds, nil when they agree, or the
+// exchange's own error (a context that ended, a failed peer, a communicator whose collectives
+// are broken), which breaks the communicator's collectives as any failed collective does. A nil
+// context or communicator is the error the call itself would return. The value collectives,
+// which always run gompi's algorithms, call it; the others call checkOrDefer.
 func checkArgs(ctx context.Context, c *comm.Comm, f fingerprint) error {
 	if err := checkCall(ctx, c, f.call); err != nil {
 		return err
 	}
-	p, me := c.Size(), c.Rank()
-	if p == 1 {
+	if c.Size() == 1 {
 		return nil
 	}
+	return checkExchange(ctx, c, f)
+}
+
+// pendingCheckKey is the context key under which checkOrDefer leaves a call's fingerprint to
+// the call (newRun takes it into run.pending).
+type pendingCheckKey struct{}
+
+// checkOrDefer is checkArgs for a collective that may go native. On a communicator with native
+// collectives (OpenMPI) the check is left to the call, in the ctx it returns: a native call
+// cannot be interrupted, and when ctx ends first it goes on in the background and the
+// communicator stays usable (see callNative); a check made before it with gompi's
+// point-to-point could be abandoned by one rank while another, through it, waits in the native
+// call for that rank forever. So the check runs in the same callNative unit as the native call
+// (nativeChecked), or, when the call goes gompi's way, just before its algorithm
+// (run.checkPending).
+func checkOrDefer(ctx context.Context, c *comm.Comm, f fingerprint) (context.Context, error) {
+	if err := checkCall(ctx, c, f.call); err != nil {
+		return ctx, err
+	}
+	if c.Size() == 1 {
+		return ctx, nil
+	}
+	if commlink.Native(c) != nil {
+		pending := new(fingerprint) // not &f, which would move every call's f to the heap
+		*pending = f
+		return context.WithValue(ctx, pendingCheckKey{}, pending), nil
+	}
+	return ctx, checkExchange(ctx, c, f)
+}
+
+// checkPending runs the check that checkOrDefer left to this call, if any, when the call runs
+// gompi's algorithm: with point-to-point, as on gompi's own transports. The caller returns its
+// error at once (a mismatch, or the exchange's failure, which has already broken the
+// communicator's collectives).
+func (r *run) checkPending() error {
+	if r.pending == nil {
+		return nil
+	}
+	f := *r.pending
+	r.pending = nil
+	return checkExchange(r.ctx, r.c, f)
+}
+
+// nativeChecked returns native, the native call of a run whose check checkOrDefer deferred,
+// preceded by that check over the backend's native Allgather: one unit for callNative, so that
+// when ctx ends both go on in the background, and the call is made only if every rank agrees.
+// The records are encoded here, as the caller's counts are free once callNative returns.
+func (r *run) nativeChecked(native func(in, out []byte) error) func(in, out []byte) error {
+	f := *r.pending
+	r.pending = nil
+	c, nat, p := r.c, commlink.Native(r.c), r.size
+	mine := make([]byte, recordSize)
+	f.encode(mine, nextSeq(c), r.me, p)
+	var vectors []byte
+	if f.vec != vecNone {
+		vectors = f.vectors(r.me, p)
+	}
+	name := f.call
+	return func(in, out []byte) error {
+		all := make([]byte, p*recordSize)
+		if err := nat.Allgather(mine, all); err != nil {
+			return fmt.Errorf("collectives: %s check: %w", name, err)
+		}
+		err := judge(c, all, func(vall []byte) error {
+			if err := nat.Allgather(vectors, vall); err != nil {
+				return fmt.Errorf("collectives: %s check: %w", name, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return native(in, out)
+	}
+}
+
+// checkExchange runs the check of f on c (p > 1) with point-to-point on the collective context.
+func checkExchange(ctx context.Context, c *comm.Comm, f fingerprint) error {
+	p, me := c.Size(), c.Rank()
 	bp := checkBufs.Get().(*[]byte)
 	if cap(*bp) < (p+1)*recordSize {
 		*bp = make([]byte, (p+1)*recordSize)
@@ -174,6 +251,14 @@ func checkArgs(ctx context.Context, c *comm.Comm, f fingerprint) error {
 		return err // *bp is dropped: a failed exchange may leave a receive into it
 	}
 	defer checkBufs.Put(bp)
+	return judge(c, all, func(vall []byte) error { return exchangeChecks(ctx, c, f.call, f.vectors(me, p), vall) })
+}
+
+// judge compares every rank's record, in all, and returns the mismatch every rank finds, or
+// nil. When the counts' hashes differ, gather fills vall with every rank's counts (a second
+// exchange, which every rank makes alike) to say where.
+func judge(c *comm.Comm, all []byte, gather func(vall []byte) error) error {
+	p := c.Size()
 	same := sameRecords(all, p)
 	if same && vecCheck(all[recVec]) == vecNone {
 		return nil
@@ -192,7 +277,7 @@ func checkArgs(ctx context.Context, c *comm.Comm, f fingerprint) error {
 	}
 	n := vecLen(recs[0].vec, p)
 	vall := make([]byte, p*n*8)
-	if err := exchangeChecks(ctx, c, f.call, f.vectors(me, p), vall); err != nil {
+	if err := gather(vall); err != nil {
 		return err
 	}
 	vecs := make([][]int, p)
@@ -205,7 +290,7 @@ func checkArgs(ctx context.Context, c *comm.Comm, f fingerprint) error {
 	return vectorMismatch(recs, vecs).err(c)
 }
 
-// checkBufs holds the buffers of checkArgs: a rank's record, then every rank's.
+// checkBufs holds the buffers of checkExchange: a rank's record, then every rank's.
 var checkBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // sameRecords reports whether the p records in all are equal in what every rank must pass

@@ -659,6 +659,7 @@ func TestCheckNamesCommunicator(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Log(errs[0])
 		for r, e := range errs {
 			want := fmt.Sprintf("collectives: Bcast #1 on a communicator of 3 ranks (context %d): %s", ids[0], rootsByParity[3])
 			if e == nil || e.Error() != want || ids[r] == 0 {

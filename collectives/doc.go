@@ -71,8 +71,10 @@
 // collectives (gob decodes into compatible types); a named number type counts as its
 // underlying type, as MPI's type signatures do. Each checked call costs one allgather of
 // 128-byte records on the collective context before the collective (docs/collectives.md has
-// the measured cost); off, one branch. It runs over OpenMPI too, on gompi's point-to-point
-// before the native call, so every rank must be a gompi rank with the checker on.
+// the measured cost); off, one branch. It runs over OpenMPI too: before a native call, as one
+// unit with it, over OpenMPI's Allgather (so that, as for the call, a context bounds only the
+// wait, and the communicator stays usable when it ends), and before gompi's algorithms over
+// point-to-point; every rank must be a gompi rank with the checker on.
 //
 // # Contexts
 //

@@ -21,7 +21,8 @@ func ReduceScatter[T any](c *comm.Comm, send Blocks[T], recv []T, op Op[T]) erro
 func ReduceScatterContext[T any](ctx context.Context, c *comm.Comm, send Blocks[T], recv []T, op Op[T]) error {
 	if checking() {
 		f := opFP(vecFP[T]("ReduceScatter", -1, vecReduceScatter, len(recv), send.Counts, nil), op)
-		if err := checkArgs(ctx, c, f); err != nil {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, f); err != nil {
 			return err
 		}
 	}
@@ -85,6 +86,9 @@ func reduceScatter[T any](ctx context.Context, c *comm.Comm, name string, sendBl
 				}
 			}
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	if alg == algAuto {

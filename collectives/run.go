@@ -96,6 +96,11 @@ type run struct {
 
 	alg   algorithm // the algorithm that runs, once the entry point has chosen it (for the trace)
 	trace runTrace  // the call's record when tracing (trace.go); trace.rec is nil otherwise
+
+	// pending is the call's fingerprint when checkOrDefer left the check to the call (a
+	// communicator with native collectives, GOMPI_DEBUG=check), until it runs: in the native
+	// call's unit (callNative) or before gompi's algorithm (checkPending).
+	pending *fingerprint
 }
 
 // newRun returns a run from runPool (a collective call allocates none in the steady state);
@@ -104,6 +109,9 @@ type run struct {
 func newRun(ctx context.Context, c *comm.Comm, name string, k kind) *run {
 	r := runPool.Get().(*run)
 	*r = run{ctx: ctx, done: ctx.Done(), c: c, name: name, kind: k, rank: c.Rank(), size: c.Size(), me: c.Rank(), bufs: r.bufs}
+	if k != kindCheck && checking() {
+		r.pending, _ = ctx.Value(pendingCheckKey{}).(*fingerprint)
+	}
 	if trace.Active() {
 		r.traceBegin()
 	}

@@ -16,7 +16,8 @@ func Scan[T any](c *comm.Comm, send, recv []T, op Op[T]) error {
 // ScanContext is Scan bounded by ctx (see "Contexts" in the package documentation).
 func ScanContext[T any](ctx context.Context, c *comm.Comm, send, recv []T, op Op[T]) error {
 	if checking() {
-		if err := checkArgs(ctx, c, reduceFP("Scan", -1, len(send), op)); err != nil {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, reduceFP("Scan", -1, len(send), op)); err != nil {
 			return err
 		}
 	}
@@ -34,7 +35,8 @@ func Exscan[T any](c *comm.Comm, send, recv []T, op Op[T]) error {
 // ExscanContext is Exscan bounded by ctx (see "Contexts" in the package documentation).
 func ExscanContext[T any](ctx context.Context, c *comm.Comm, send, recv []T, op Op[T]) error {
 	if checking() {
-		if err := checkArgs(ctx, c, reduceFP("Exscan", -1, len(send), op)); err != nil {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, reduceFP("Exscan", -1, len(send), op)); err != nil {
 			return err
 		}
 	}
@@ -69,6 +71,9 @@ func scan[T any](ctx context.Context, c *comm.Comm, name string, k kind, send, r
 				}
 			}
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	r.alg = algRecursiveDoubling
