@@ -26,6 +26,12 @@ func Allgather[T comm.Elem](c *comm.Comm, send, recv []T) error {
 
 // AllgatherContext is Allgather bounded by ctx (see "Contexts" in the package documentation).
 func AllgatherContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv []T) error {
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, callFP[T]("Allgather", -1, len(send))); err != nil {
+			return err
+		}
+	}
 	return allgather(ctx, c, "Allgather", asBytes(send), asBytes(recv), sizeOf[T](), algAuto)
 }
 
@@ -49,6 +55,9 @@ func allgather(ctx context.Context, c *comm.Comm, name string, send, recv []byte
 		if err, ok := r.callNative(send, recv, nat.Allgather); ok {
 			return err
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	if alg == algAuto && r.hosts() != nil {

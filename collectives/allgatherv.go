@@ -15,6 +15,12 @@ func Allgatherv[T comm.Elem](c *comm.Comm, send []T, recv Blocks[T]) error {
 
 // AllgathervContext is Allgatherv bounded by ctx (see "Contexts" in the package documentation).
 func AllgathervContext[T comm.Elem](ctx context.Context, c *comm.Comm, send []T, recv Blocks[T]) error {
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, vecFP[T]("Allgatherv", -1, vecAllgatherv, len(send), recv.Counts, nil)); err != nil {
+			return err
+		}
+	}
 	return allgatherv(ctx, c, "Allgatherv", asBytes(send), asBytes(recv.Buf), recv.Counts, recv.Displs, sizeOf[T](), algAuto)
 }
 
@@ -33,6 +39,9 @@ func allgatherv(ctx context.Context, c *comm.Comm, name string, send, recv []byt
 		if err, ok := r.callNative(send, recv, func(send, recv []byte) error { return nat.Allgatherv(send, recv, bc, bd) }); ok {
 			return err
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	r.alg = algRing

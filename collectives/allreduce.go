@@ -35,6 +35,12 @@ func Allreduce[T any](c *comm.Comm, send, recv []T, op Op[T]) error {
 
 // AllreduceContext is Allreduce bounded by ctx (see "Contexts" in the package documentation).
 func AllreduceContext[T any](ctx context.Context, c *comm.Comm, send, recv []T, op Op[T]) error {
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, reduceFP("Allreduce", -1, len(send), op)); err != nil {
+			return err
+		}
+	}
 	return allreduce(ctx, c, "Allreduce", send, recv, op, algAuto)
 }
 
@@ -69,6 +75,9 @@ func allreduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv
 				}
 			}
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	if alg == algAuto && d.commutative && r.hosts() != nil {

@@ -15,6 +15,12 @@ func Alltoall[T comm.Elem](c *comm.Comm, send, recv []T) error {
 
 // AlltoallContext is Alltoall bounded by ctx (see "Contexts" in the package documentation).
 func AlltoallContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv []T) error {
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, callFP[T]("Alltoall", -1, len(send))); err != nil {
+			return err
+		}
+	}
 	return alltoall(ctx, c, "Alltoall", asBytes(send), asBytes(recv), sizeOf[T](), algAuto)
 }
 
@@ -38,6 +44,9 @@ func alltoall(ctx context.Context, c *comm.Comm, name string, send, recv []byte,
 		if err, ok := r.callNative(send, recv, nat.Alltoall); ok {
 			return err
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	b := len(send) / r.size

@@ -16,6 +16,12 @@ func Alltoallv[T comm.Elem](c *comm.Comm, send, recv Blocks[T]) error {
 // AlltoallvContext is Alltoallv bounded by ctx (see "Contexts" in the package documentation).
 func AlltoallvContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv Blocks[T]) error {
 	const name = "Alltoallv"
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, vecFP[T](name, -1, vecAlltoallv, 0, send.Counts, recv.Counts)); err != nil {
+			return err
+		}
+	}
 	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}
@@ -29,6 +35,9 @@ func AlltoallvContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv
 		if err, ok := r.callNative(sb, rb, func(sb, rb []byte) error { return nat.Alltoallv(sb, sc, sd, rb, rc, rd) }); ok {
 			return err
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	r.alg = algPairwise

@@ -15,6 +15,12 @@ func Barrier(c *comm.Comm) error { return BarrierContext(context.Background(), c
 // "Contexts" in the package documentation).
 func BarrierContext(ctx context.Context, c *comm.Comm) error {
 	const name = "Barrier"
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, fingerprint{call: name, root: -1, count: -1}); err != nil {
+			return err
+		}
+	}
 	if err := checkCall(ctx, c, name); err != nil {
 		return err
 	}
@@ -24,6 +30,9 @@ func BarrierContext(ctx context.Context, c *comm.Comm) error {
 		if err, ok := r.callNative(nil, nil, func(_, _ []byte) error { return nat.Barrier() }); ok {
 			return err
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	if h := r.hosts(); h != nil {

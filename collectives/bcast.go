@@ -24,6 +24,12 @@ func Bcast[T comm.Elem](c *comm.Comm, buf []T, root int) error {
 
 // BcastContext is Bcast bounded by ctx (see "Contexts" in the package documentation).
 func BcastContext[T comm.Elem](ctx context.Context, c *comm.Comm, buf []T, root int) error {
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, callFP[T]("Bcast", root, len(buf))); err != nil {
+			return err
+		}
+	}
 	return bcast(ctx, c, "Bcast", asBytes(buf), root, algAuto)
 }
 
@@ -46,6 +52,9 @@ func bcast(ctx context.Context, c *comm.Comm, name string, buf []byte, root int,
 		if err, ok := r.callNative(nil, buf, func(_, buf []byte) error { return nat.Bcast(buf, root) }); ok {
 			return err
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	if alg == algAuto && r.hosts() != nil {

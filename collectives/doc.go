@@ -45,6 +45,36 @@
 // data, so that every rank returns an error instead of waiting forever. This holds as
 // long as the ranks' arguments lead them to the same algorithm (a count that differs between
 // ranks but stays on one side of the size thresholds); MPI leaves such programs undefined.
+// Some inconsistencies move data without any rank noticing: ranks passing different roots to
+// Bcast, different element types of one byte count, or different operations.
+//
+// The collective checker finds those too. With GOMPI_DEBUG=check in the environment (a
+// comma-separated list of debugging options; gompirun --check-collectives sets it for every
+// rank), each collective call starts with the ranks exchanging a fingerprint of their
+// arguments: the collective, the call's sequence number on the communicator (#1 for the first),
+// the root, the element type and its size, the count every rank must pass alike (Bcast's
+// len(buf), Allreduce's len(send), Scatter's len(recv), ...), the op (its name and whether it
+// commutes), and for the v-collectives the counts: the root's against each rank's own length
+// (Gatherv, Scatterv), every rank's recv.Counts alike and against each rank's len(send)
+// (Allgatherv), every rank's send.Counts alike (ReduceScatter), rank i's send.Counts[j]
+// against rank j's recv.Counts[i] (Alltoallv). Every rank compares them with the same code, so
+// at the first field that differs every rank returns the same one-line error, before any data
+// moves:
+//
+//	collectives: Bcast #3 on world: rank 1 passes root 1, ranks 0, 2 pass root 0
+//
+// It wraps ErrMismatch and the comm sentinel of the field (comm.ErrInvalidRoot,
+// comm.ErrSizeMismatch, or comm.ErrInvalidArgument), and the communicator stays usable. Not
+// compared: which communicator the ranks call on (the exchange runs on the call's own, so ranks
+// calling on different communicators still wait for each other), user op functions (every NewOp
+// is "user op"), displacements and the lengths a rank checks alone, and the types of the value
+// collectives (gob decodes into compatible types); a named number type counts as its
+// underlying type, as MPI's type signatures do. Each checked call costs one allgather of
+// 128-byte records on the collective context before the collective (docs/collectives.md has
+// the measured cost); off, one branch. It runs over OpenMPI too: before a native call, as one
+// unit with it, over OpenMPI's Allgather (so that, as for the call, a context bounds only the
+// wait, and the communicator stays usable when it ends), and before gompi's algorithms over
+// point-to-point; every rank must be a gompi rank with the checker on.
 //
 // # Contexts
 //

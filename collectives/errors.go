@@ -17,6 +17,23 @@ import (
 // Dup or Split, which every rank must call: docs/collectives.md, "After a failed collective".
 var ErrCollectiveAborted = errors.New("collectives aborted on this communicator")
 
+// ErrMismatch means that the ranks of a communicator passed disagreeing arguments to one
+// collective call: different collectives, roots, element types, counts or operations, as the
+// collective checker (GOMPI_DEBUG=check or gompirun --check-collectives) found before the call
+// moved any data. Every rank returns the same error, which also wraps the comm sentinel of
+// the field (comm.ErrInvalidRoot for a root, comm.ErrSizeMismatch for counts,
+// comm.ErrInvalidArgument otherwise), and the communicator stays usable.
+var ErrMismatch = errors.New("collective arguments differ between ranks")
+
+// mismatchError is the error of a mismatch: the same line on every rank.
+type mismatchError struct {
+	msg      string
+	sentinel error // the comm sentinel of the field that differs
+}
+
+func (e *mismatchError) Error() string   { return e.msg }
+func (e *mismatchError) Unwrap() []error { return []error{ErrMismatch, e.sentinel} }
+
 // errAborted is wrapped by errors about a peer that gave up for a reason other than the
 // argument errors, peer failures and contexts, which are passed on as their own sentinels.
 var errAborted = errors.New("peer abandoned the collective")

@@ -18,13 +18,14 @@ import (
 //	GOMPI_COLL_REDUCESCATTER  ring, reduce-scatterv
 //	GOMPI_COLL_ALLTOALL       pairwise, bruck
 //
-// (`gompirun -x GOMPI_COLL_ALLREDUCE=ring ./prog`, or exported before gompirun, which passes
-// the environment on). "auto" or an empty value leaves the choice to gompi. A forced algorithm
-// also replaces a native backend's collective (OpenMPI's). An algorithm that needs a
-// commutative operation (ring, rabenseifner) is not forced on a call with a non-commutative
-// one, which keeps its order-preserving algorithm. Every rank must see the same setting, as
-// every rank must call the same collectives. An unknown name fails every call of that
-// collective at once with an error wrapping comm.ErrInvalidArgument that names the variable.
+// (`gompirun -x GOMPI_COLL_ALLREDUCE=ring ./prog`: gompirun passes its ranks none of the
+// GOMPI_ variables of its own environment, only -x ones). "auto" or an empty value leaves the
+// choice to gompi. A forced algorithm also replaces a native backend's collective (OpenMPI's).
+// An algorithm that needs a commutative operation (ring, rabenseifner) is not forced on a call
+// with a non-commutative one, which keeps its order-preserving algorithm. Every rank must see
+// the same setting, as every rank must call the same collectives. An unknown name fails every
+// call of that collective at once with an error wrapping comm.ErrInvalidArgument that names
+// the variable.
 
 // forcedChoices lists, per collective, the algorithms its variable may name.
 var forcedChoices = map[kind][]algorithm{

@@ -15,6 +15,12 @@ func Gather[T comm.Elem](c *comm.Comm, send, recv []T, root int) error {
 
 // GatherContext is Gather bounded by ctx (see "Contexts" in the package documentation).
 func GatherContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv []T, root int) error {
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, callFP[T]("Gather", root, len(send))); err != nil {
+			return err
+		}
+	}
 	return gather(ctx, c, "Gather", asBytes(send), asBytes(recv), sizeOf[T](), root, algAuto)
 }
 
@@ -35,6 +41,9 @@ func gather(ctx context.Context, c *comm.Comm, name string, send, recv []byte, e
 		if err, ok := r.callNative(send, recv, func(send, recv []byte) error { return nat.Gather(send, recv, root) }); ok {
 			return err
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	switch alg {

@@ -17,6 +17,12 @@ func Gatherv[T comm.Elem](c *comm.Comm, send []T, recv Blocks[T], root int) erro
 
 // GathervContext is Gatherv bounded by ctx (see "Contexts" in the package documentation).
 func GathervContext[T comm.Elem](ctx context.Context, c *comm.Comm, send []T, recv Blocks[T], root int) error {
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, vecFP[T]("Gatherv", root, vecGatherv, len(send), recv.Counts, nil)); err != nil {
+			return err
+		}
+	}
 	return gatherv(ctx, c, "Gatherv", asBytes(send), asBytes(recv.Buf), recv.Counts, recv.Displs, sizeOf[T](), root, algAuto)
 }
 
@@ -42,6 +48,9 @@ func gatherv(ctx context.Context, c *comm.Comm, name string, send, recv []byte, 
 		if err, ok := r.callNative(send, recv, func(send, recv []byte) error { return nat.Gatherv(send, recv, bc, bd, root) }); ok {
 			return err
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	r.alg = algLinear

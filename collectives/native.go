@@ -40,12 +40,18 @@ func (f failedNative) Exscan([]byte, []byte, backend.Type, backend.Op) error { r
 // (context.Background()) costs nothing of this: the call runs on the caller's buffers in the
 // caller's goroutine, after any such background call on the communicator has finished.
 //
+// With the collective checker on, f is preceded in the same unit by the call's check
+// (nativeChecked), so that the two go on in the background together.
+//
 // The native backend decides ErrUnsupported before it moves anything; should ctx end before
 // the background call gets that far (it waits for earlier calls first), the caller returns
 // without running gompi's algorithm, which the other ranks then wait for until their own
 // contexts end. That needs a v-collective block beyond 2 GiB on OpenMPI, its only unsupported
 // case, as well as an abandoned native call before it.
 func (r *run) callNative(in, out []byte, f func(in, out []byte) error) (err error, handled bool) {
+	if r.pending != nil {
+		f = r.nativeChecked(f)
+	}
 	if r.done == nil && nativeInFlight.Load() == 0 {
 		err = f(in, out)
 		return err, !nativeUnsupported(err)

@@ -24,6 +24,12 @@ func Reduce[T any](c *comm.Comm, send, recv []T, op Op[T], root int) error {
 
 // ReduceContext is Reduce bounded by ctx (see "Contexts" in the package documentation).
 func ReduceContext[T any](ctx context.Context, c *comm.Comm, send, recv []T, op Op[T], root int) error {
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, reduceFP("Reduce", root, len(send), op)); err != nil {
+			return err
+		}
+	}
 	return reduce(ctx, c, "Reduce", send, recv, op, root, algAuto)
 }
 
@@ -61,6 +67,9 @@ func reduce[T any](ctx context.Context, c *comm.Comm, name string, send, recv []
 				}
 			}
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	if alg == algAuto && d.commutative && r.hosts() != nil {

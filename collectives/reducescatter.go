@@ -19,6 +19,13 @@ func ReduceScatter[T any](c *comm.Comm, send Blocks[T], recv []T, op Op[T]) erro
 // ReduceScatterContext is ReduceScatter bounded by ctx (see "Contexts" in the package
 // documentation).
 func ReduceScatterContext[T any](ctx context.Context, c *comm.Comm, send Blocks[T], recv []T, op Op[T]) error {
+	if checking() {
+		f := opFP(vecFP[T]("ReduceScatter", -1, vecReduceScatter, len(recv), send.Counts, nil), op)
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, f); err != nil {
+			return err
+		}
+	}
 	return reduceScatter(ctx, c, "ReduceScatter", send, recv, op, algAuto)
 }
 
@@ -79,6 +86,9 @@ func reduceScatter[T any](ctx context.Context, c *comm.Comm, name string, sendBl
 				}
 			}
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	if alg == algAuto {

@@ -36,6 +36,10 @@ const (
 	kindReduceScatter
 	kindScan
 	kindExscan
+	// kindCheck marks the messages of the collective checker (check.go), which precede a
+	// collective's own when GOMPI_DEBUG=check. It has no entry in kindNames: it is no
+	// collective that Algorithm or a forced setting could name.
+	kindCheck
 )
 
 var kindNames = [...]string{
@@ -46,6 +50,9 @@ var kindNames = [...]string{
 }
 
 func (k kind) String() string {
+	if k == kindCheck {
+		return "argument check"
+	}
 	if k > 0 && int(k) < len(kindNames) {
 		return kindNames[k]
 	}
@@ -94,6 +101,11 @@ type run struct {
 	// waits); labeled is nil when registering is off
 	label   waits.Label
 	labeled interface{ SetCollective(*waits.Label) }
+
+	// pending is the call's fingerprint when checkOrDefer left the check to the call (a
+	// communicator with native collectives, GOMPI_DEBUG=check), until it runs: in the native
+	// call's unit (callNative) or before gompi's algorithm (checkPending).
+	pending *fingerprint
 }
 
 // newRun returns a run from runPool (a collective call allocates none in the steady state);
@@ -102,6 +114,9 @@ type run struct {
 func newRun(ctx context.Context, c *comm.Comm, name string, k kind) *run {
 	r := runPool.Get().(*run)
 	*r = run{ctx: ctx, done: ctx.Done(), c: c, name: name, kind: k, rank: c.Rank(), size: c.Size(), me: c.Rank(), bufs: r.bufs}
+	if k != kindCheck && checking() {
+		r.pending, _ = ctx.Value(pendingCheckKey{}).(*fingerprint)
+	}
 	if trace.Active() {
 		r.traceBegin()
 	}

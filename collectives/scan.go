@@ -15,6 +15,12 @@ func Scan[T any](c *comm.Comm, send, recv []T, op Op[T]) error {
 
 // ScanContext is Scan bounded by ctx (see "Contexts" in the package documentation).
 func ScanContext[T any](ctx context.Context, c *comm.Comm, send, recv []T, op Op[T]) error {
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, reduceFP("Scan", -1, len(send), op)); err != nil {
+			return err
+		}
+	}
 	return scan(ctx, c, "Scan", kindScan, send, recv, op)
 }
 
@@ -28,6 +34,12 @@ func Exscan[T any](c *comm.Comm, send, recv []T, op Op[T]) error {
 
 // ExscanContext is Exscan bounded by ctx (see "Contexts" in the package documentation).
 func ExscanContext[T any](ctx context.Context, c *comm.Comm, send, recv []T, op Op[T]) error {
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, reduceFP("Exscan", -1, len(send), op)); err != nil {
+			return err
+		}
+	}
 	return scan(ctx, c, "Exscan", kindExscan, send, recv, op)
 }
 
@@ -59,6 +71,9 @@ func scan[T any](ctx context.Context, c *comm.Comm, name string, k kind, send, r
 				}
 			}
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	r.alg = algRecursiveDoubling

@@ -15,6 +15,12 @@ func Scatter[T comm.Elem](c *comm.Comm, send, recv []T, root int) error {
 
 // ScatterContext is Scatter bounded by ctx (see "Contexts" in the package documentation).
 func ScatterContext[T comm.Elem](ctx context.Context, c *comm.Comm, send, recv []T, root int) error {
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, callFP[T]("Scatter", root, len(recv))); err != nil {
+			return err
+		}
+	}
 	return scatter(ctx, c, "Scatter", asBytes(send), asBytes(recv), sizeOf[T](), root, algAuto)
 }
 
@@ -35,6 +41,9 @@ func scatter(ctx context.Context, c *comm.Comm, name string, send, recv []byte, 
 		if err, ok := r.callNative(send, recv, func(send, recv []byte) error { return nat.Scatter(send, recv, root) }); ok {
 			return err
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	switch alg {

@@ -15,6 +15,12 @@ func Scatterv[T comm.Elem](c *comm.Comm, send Blocks[T], recv []T, root int) err
 
 // ScattervContext is Scatterv bounded by ctx (see "Contexts" in the package documentation).
 func ScattervContext[T comm.Elem](ctx context.Context, c *comm.Comm, send Blocks[T], recv []T, root int) error {
+	if checking() {
+		var err error
+		if ctx, err = checkOrDefer(ctx, c, vecFP[T]("Scatterv", root, vecScatterv, len(recv), send.Counts, nil)); err != nil {
+			return err
+		}
+	}
 	return scatterv(ctx, c, "Scatterv", asBytes(send.Buf), send.Counts, send.Displs, asBytes(recv), sizeOf[T](), root, algAuto)
 }
 
@@ -40,6 +46,9 @@ func scatterv(ctx context.Context, c *comm.Comm, name string, send []byte, count
 		if err, ok := r.callNative(send, recv, func(send, recv []byte) error { return nat.Scatterv(send, bc, bd, recv, root) }); ok {
 			return err
 		}
+	}
+	if err := r.checkPending(); err != nil {
+		return err
 	}
 	r.begin()
 	r.alg = algLinear

@@ -10,8 +10,9 @@ import (
 )
 
 // What the package keeps about a communicator between calls: whether its collectives are
-// broken on this rank (after a failed collective, see ErrCollectiveAborted), and the native
-// collectives still running on it in the background (see callNative). Most communicators never
+// broken on this rank (after a failed collective, see ErrCollectiveAborted), the native
+// collectives still running on it in the background (see callNative), and with the checker on
+// the number of its collective calls (check.go). Most communicators never
 // need either, so the state is made on first need and looked up only while some exists;
 // package comm, whose Comm would be the natural home, is left alone.
 //
@@ -29,6 +30,8 @@ type commState struct {
 	// shadowMade: package collectives has made (or reached) the communicator's shadow, so
 	// that gompi's algorithms need not queue for it (see run.shadow).
 	shadowMade bool
+	// seq counts the collective calls checked on the communicator (GOMPI_DEBUG=check).
+	seq uint64
 }
 
 var (

@@ -32,6 +32,11 @@ func BcastValue[T any](c *comm.Comm, v T, root int) (T, error) {
 func BcastValueContext[T any](ctx context.Context, c *comm.Comm, v T, root int) (T, error) {
 	const name = "BcastValue"
 	var zero T
+	if checking() {
+		if err := checkArgs(ctx, c, valueFP(name, root)); err != nil {
+			return zero, err
+		}
+	}
 	if err := checkCall(ctx, c, name); err != nil {
 		return zero, err
 	}
@@ -79,6 +84,11 @@ func ScatterValue[T any](c *comm.Comm, send []T, root int) (T, error) {
 func ScatterValueContext[T any](ctx context.Context, c *comm.Comm, send []T, root int) (T, error) {
 	const name = "ScatterValue"
 	var zero T
+	if checking() {
+		if err := checkArgs(ctx, c, valueFP(name, root)); err != nil {
+			return zero, err
+		}
+	}
 	if err := checkCall(ctx, c, name); err != nil {
 		return zero, err
 	}
@@ -139,6 +149,11 @@ func GatherValue[T any](c *comm.Comm, v T, root int) ([]T, error) {
 // documentation).
 func GatherValueContext[T any](ctx context.Context, c *comm.Comm, v T, root int) ([]T, error) {
 	const name = "GatherValue"
+	if checking() {
+		if err := checkArgs(ctx, c, valueFP(name, root)); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkCall(ctx, c, name); err != nil {
 		return nil, err
 	}
@@ -191,6 +206,11 @@ func AllgatherValue[T any](c *comm.Comm, v T) ([]T, error) {
 // documentation).
 func AllgatherValueContext[T any](ctx context.Context, c *comm.Comm, v T) ([]T, error) {
 	const name = "AllgatherValue"
+	if checking() {
+		if err := checkArgs(ctx, c, valueFP(name, -1)); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkCall(ctx, c, name); err != nil {
 		return nil, err
 	}

@@ -45,6 +45,11 @@ func AllreduceValue[T any](c *comm.Comm, v T, f func(a, b T) T) (T, error) {
 func AllreduceValueContext[T any](ctx context.Context, c *comm.Comm, v T, f func(a, b T) T) (T, error) {
 	const name = "AllreduceValue"
 	var zero T
+	if checking() {
+		if err := checkArgs(ctx, c, valueReduceFP(name, -1, f)); err != nil {
+			return zero, err
+		}
+	}
 	if err := checkCall(ctx, c, name); err != nil {
 		return zero, err
 	}
@@ -94,6 +99,11 @@ func ReduceValue[T any](c *comm.Comm, v T, f func(a, b T) T, root int) (T, error
 func ReduceValueContext[T any](ctx context.Context, c *comm.Comm, v T, f func(a, b T) T, root int) (T, error) {
 	const name = "ReduceValue"
 	var zero T
+	if checking() {
+		if err := checkArgs(ctx, c, valueReduceFP(name, root, f)); err != nil {
+			return zero, err
+		}
+	}
 	if err := checkCall(ctx, c, name); err != nil {
 		return zero, err
 	}
@@ -143,6 +153,11 @@ func ScanValue[T any](c *comm.Comm, v T, f func(a, b T) T) (T, error) {
 func ScanValueContext[T any](ctx context.Context, c *comm.Comm, v T, f func(a, b T) T) (T, error) {
 	const name = "ScanValue"
 	var zero T
+	if checking() {
+		if err := checkArgs(ctx, c, valueReduceFP(name, -1, f)); err != nil {
+			return zero, err
+		}
+	}
 	if err := checkCall(ctx, c, name); err != nil {
 		return zero, err
 	}

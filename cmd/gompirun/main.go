@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -117,6 +118,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.BoolFlag{Name: "keep-going", Usage: "when a rank fails, let the others run on (a task farm that outlives a worker); the failure is still reported and is the exit code"},
 			&cli.DurationFlag{Name: "grace", Value: launcher.DefaultGrace, Usage: "time between SIGTERM and SIGKILL when the job is stopped"},
 			&cli.BoolFlag{Name: "verbose", Usage: "say what gompirun does (placement, commands, bootstrap address) and have every rank report its CPUs, GOMAXPROCS, wait policy and transports"},
+			&cli.BoolFlag{Name: "check-collectives", Usage: "every rank compares each collective's arguments with the others' before it runs and fails on a mismatch (sets GOMPI_DEBUG=check; see docs/collectives.md)"},
 			&cli.BoolFlag{Name: "mpi", Usage: "run on OpenMPI: build PROGRAM with -tags mpi and hand the job to mpirun (see docs/MPI.md)"},
 		}, traceFlags...),
 		Action: func(c *cli.Context) error {
@@ -190,6 +192,17 @@ func configFrom(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) (laun
 		if a == ":" {
 			return cfg, fmt.Errorf("argument %d is ':', which separates programs in mpirun's MPMD syntax (-n 1 ./a : -n 2 ./b); gompirun runs one PROGRAM on every rank: give the ranks their roles in the program, by rank, or build the programs with -tags mpi and start them with mpirun's MPMD syntax", i+1)
 		}
+	}
+	if c.Bool("check-collectives") { // GOMPI_DEBUG=check, with the words of a -x GOMPI_DEBUG=...
+		debug := "GOMPI_DEBUG=check"
+		cfg.Env = slices.DeleteFunc(cfg.Env, func(e string) bool {
+			v, ok := strings.CutPrefix(e, "GOMPI_DEBUG=")
+			if ok && v != "" {
+				debug += "," + v
+			}
+			return ok
+		})
+		cfg.Env = append(cfg.Env, debug)
 	}
 	if c.IsSet("np") && cfg.NP < 1 {
 		return cfg, fmt.Errorf("-n %d: want at least 1 rank", cfg.NP)
