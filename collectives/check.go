@@ -3,6 +3,7 @@ package collectives
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -63,10 +64,10 @@ import (
 // The exchange is an allgather of recordSize-byte records by Bruck's algorithm on the
 // communicator's collective context, with a kind of its own (kindCheck), so that its messages
 // never match a collective's: ⌈lg p⌉ α + (p-1)·recordSize β per call, before the collective's
-// own cost. On a communicator with native collectives (OpenMPI) a call that goes native makes
-// the exchange with the native Allgather, in one unit with the native call (checkOrDefer), and
-// one that runs gompi's algorithm makes it as above, just before the algorithm. On one rank
-// nothing is exchanged (nor counted).
+// own cost. On a communicator with native collectives (OpenMPI) the exchange is the native
+// Allgather, made as a native call: in one unit with the native call when the call goes
+// native, just before gompi's algorithm when it does not (checkOrDefer). On one rank nothing
+// is exchanged (nor counted).
 
 // vecCheck says which counts vectors of a call must agree, and how.
 type vecCheck uint8
@@ -149,17 +150,32 @@ func elemName[T any]() (string, int) {
 	return t.String(), int(t.Size())
 }
 
-// checkArgs runs the checker for one call on c: it exchanges f with the other ranks over
-// point-to-point and returns the mismatch every rank finds, nil when they agree, or the
-// exchange's own error (a context that ended, a failed peer, a communicator whose collectives
-// are broken), which breaks the communicator's collectives as any failed collective does. A nil
-// context or communicator is the error the call itself would return. The value collectives,
-// which always run gompi's algorithms, call it; the others call checkOrDefer.
+// checkArgs runs the checker for one call on c: it exchanges f with the other ranks and
+// returns the mismatch every rank finds, nil when they agree, or the exchange's own error (a
+// context that ended, a failed peer, a communicator whose collectives are broken), which
+// breaks the communicator's collectives as any failed collective does. A nil context or
+// communicator is the error the call itself would return. The value collectives, which never
+// go native, call it; the others call checkOrDefer.
+//
+// On a communicator with native collectives the exchange is the native Allgather (see
+// checkOrDefer), made as a native call: if ctx ends first it goes on in the background, and
+// checkArgs returns nil, so that the collective runs and fails on the ended context as it
+// would have without the checker, walking its schedule so that no peer waits for this rank.
 func checkArgs(ctx context.Context, c *comm.Comm, f fingerprint) error {
 	if err := checkCall(ctx, c, f.call); err != nil {
 		return err
 	}
 	if c.Size() == 1 {
+		return nil
+	}
+	if commlink.Native(c) != nil {
+		r := newRun(ctx, c, f.call, kindCheck)
+		defer r.free()
+		pending := f // not &f, which would move every call's f to the heap
+		r.pending = &pending
+		if err := r.checkNative(); errors.Is(err, ErrMismatch) {
+			return err
+		}
 		return nil
 	}
 	return checkExchange(ctx, c, f)
@@ -176,7 +192,9 @@ type pendingCheckKey struct{}
 // point-to-point could be abandoned by one rank while another, through it, waits in the native
 // call for that rank forever. So the check runs in the same callNative unit as the native call
 // (nativeChecked), or, when the call goes gompi's way, just before its algorithm
-// (run.checkPending).
+// (run.checkPending). Either way, and for the value collectives too, the exchange is the native
+// Allgather, so that ranks whose calls take different ways (Sum on one, a user op on another)
+// still meet in it and see their mismatch.
 func checkOrDefer(ctx context.Context, c *comm.Comm, f fingerprint) (context.Context, error) {
 	if err := checkCall(ctx, c, f.call); err != nil {
 		return ctx, err
@@ -193,16 +211,29 @@ func checkOrDefer(ctx context.Context, c *comm.Comm, f fingerprint) (context.Con
 }
 
 // checkPending runs the check that checkOrDefer left to this call, if any, when the call runs
-// gompi's algorithm: with point-to-point, as on gompi's own transports. The caller returns its
-// error at once (a mismatch, or the exchange's failure, which has already broken the
-// communicator's collectives).
+// gompi's algorithm. On a mismatch the caller returns it at once (every rank does). Any other
+// failure of the exchange (ctx ended first: the exchange goes on in the background) becomes
+// the run's: the caller's walk then sends aborts in place of data, as after any failure.
 func (r *run) checkPending() error {
 	if r.pending == nil {
 		return nil
 	}
-	f := *r.pending
-	r.pending = nil
-	return checkExchange(r.ctx, r.c, f)
+	err := r.checkNative()
+	if errors.Is(err, ErrMismatch) {
+		return err
+	}
+	if err != nil {
+		r.quit = r.quit || isCtxErr(err)
+		r.fail(err)
+	}
+	return nil
+}
+
+// checkNative makes the pending check alone as a native call (nativeChecked with nothing after
+// it) and returns its outcome.
+func (r *run) checkNative() error {
+	err, _ := r.callNative(nil, nil, func(_, _ []byte) error { return nil })
+	return err
 }
 
 // nativeChecked returns native, the native call of a run whose check checkOrDefer deferred,
