@@ -71,10 +71,10 @@
 // collectives (gob decodes into compatible types); a named number type counts as its
 // underlying type, as MPI's type signatures do. Each checked call costs one allgather of
 // 128-byte records on the collective context before the collective (docs/collectives.md has
-// the measured cost); off, one branch. It runs over OpenMPI too: before a native call, as one
-// unit with it, over OpenMPI's Allgather (so that, as for the call, a context bounds only the
-// wait, and the communicator stays usable when it ends), and before gompi's algorithms over
-// point-to-point; every rank must be a gompi rank with the checker on.
+// the measured cost); off, one branch. It runs over OpenMPI too, as OpenMPI's Allgather made
+// like a native call, in one unit with the native call when there is one (so that, as for the
+// call, a context bounds only the wait and the communicator stays usable when it ends); every
+// rank must be a gompi rank with the checker on.
 //
 // # Contexts
 //
