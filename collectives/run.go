@@ -675,7 +675,7 @@ func (r *run) enterWaits() {
 	if !ok {
 		return
 	}
-	r.label = waits.Label{Name: r.name, Since: time.Now()}
+	r.label = waits.Label{Name: r.name} // Since: set by the call's first wait that parks
 	l.SetCollective(&r.label)
 	r.labeled = l
 }

@@ -142,7 +142,7 @@ func hangLines(why string, asked, silent []*proc, reports map[int]waits.Report) 
 		var parts []string
 		for _, w := range rep.Waits {
 			if w.Collective != "" {
-				parts = append(parts, fmt.Sprintf("in %s on %s for %s", w.Collective, strings.TrimSuffix(w.Comm, " (collectives)"), seconds(rep.Time.Sub(w.CollSince))))
+				parts = append(parts, fmt.Sprintf("in %s on %s, waiting for %s", w.Collective, strings.TrimSuffix(w.Comm, " (collectives)"), seconds(rep.Time.Sub(w.CollSince))))
 			}
 			parts = append(parts, fmt.Sprintf("%s on %s for %s", waitText(w), w.Comm, seconds(rep.Time.Sub(w.Since))))
 			for _, q := range []int{w.Peer, w.From} {

@@ -50,7 +50,7 @@ func TestHangLines(t *testing.T) {
 		"what the ranks wait for, after the 3s timeout:",
 		"  rank 0  Recv(from rank 1, tag 99, 32 B) on world for 3.0 s",
 		"  rank 1  Send(to rank 0, tag 5, 1048576 B) on world for 2.0 s",
-		"  rank 2  in Allreduce on world for 1.0 s; Sendrecv(to rank 0, from rank 1) on world (collectives) for 1.0 s",
+		"  rank 2  in Allreduce on world, waiting for 1.0 s; Sendrecv(to rank 0, from rank 1) on world (collectives) for 1.0 s",
 		"  rank 3  no answer within 1s (busy, or stopped)",
 		"  rank 4  not waiting for a message (computing, or in a call that has not parked)",
 		"  rank 5  cannot answer (not a gompi program, a remote rank, or the OpenMPI backend)",

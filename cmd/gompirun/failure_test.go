@@ -134,7 +134,7 @@ func TestHangReportOnTimeout(t *testing.T) {
 		"gompirun: what the ranks wait for, after the 3s timeout:",
 		"gompirun:   rank 0  Recv(from rank 1, tag 99, 32 B) on world for ",
 		"gompirun:   rank 1  Recv(from rank 0, tag 99, 32 B) on world for ",
-		"gompirun:   rank 2  in Barrier on world for ",
+		"gompirun:   rank 2  in Barrier on world, waiting for ",
 		"; called from main.main.func1 at main.go:",
 		"gompirun: a cycle: ranks 0, 1 wait for each other (0 → 1 → 0)",
 	} {

@@ -17,6 +17,13 @@ func (r *request) blockWait() bool {
 		return false
 	}
 	r.parkedAt = time.Now()
+	if r.c != nil {
+		if l := r.c.coll.Load(); l != nil && l.Since.IsZero() {
+			// The collective's first park: the label's goroutine is this one (a collective
+			// call runs on one goroutine), and the registry's lock orders it for reports.
+			l.Since = r.parkedAt
+		}
+	}
 	waits.Block(r)
 	return true
 }

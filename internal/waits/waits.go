@@ -48,7 +48,9 @@ type Wait struct {
 // Label names the collective call a communicator's collective context is in; the collectives
 // set it on the context for the length of a call, and a wait on that context carries it.
 type Label struct {
-	Name  string // Barrier, Allreduce, ...
+	Name string // Barrier, Allreduce, ...
+	// Since is when the call first parked on a message (set by the engine then, by the call's
+	// own goroutine): a call that never parks costs no clock reading
 	Since time.Time
 }
 
