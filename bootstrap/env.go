@@ -60,6 +60,10 @@ func ReadEnv() (*Env, error) {
 	return parseEnv(os.Getenv)
 }
 
+// ParseEnv is ReadEnv over any lookup function: comm.Init passes one that answers the
+// launcher's variables itself when it joins a job started by another launcher (through PMI).
+func ParseEnv(get func(string) string) (*Env, error) { return parseEnv(get) }
+
 // parseEnv is ReadEnv over any lookup function (tests pass a map's).
 func parseEnv(get func(string) string) (*Env, error) {
 	e := &Env{LocalSize: 1}

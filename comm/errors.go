@@ -1,6 +1,10 @@
 package comm
 
-import "github.com/gompi/gompi/internal/backend"
+import (
+	"errors"
+
+	"github.com/gompi/gompi/internal/backend"
+)
 
 // Errors returned by communicator operations. Test for them with errors.Is; the error itself is
 // usually an *Error that says which operation, ranks, tag and sizes were involved.
@@ -17,6 +21,11 @@ var (
 	ErrCanceled        = backend.ErrCanceled        // the sender withdrew a matched message
 	ErrCommNull        = backend.ErrCommNull        // the null communicator (Split with Undefined)
 )
+
+// ErrLauncher is wrapped by Init's error when another launcher (srun without PMI, OpenMPI's
+// mpirun in a binary without -tags mpi, ...) started the process as one of several and gompi
+// cannot join that job: Init fails rather than run the program as that many one-rank worlds.
+var ErrLauncher = errors.New("comm: started by a launcher gompi cannot join")
 
 // Error describes a failed operation: the operation, the other rank, the tag and the sizes
 // involved, wrapping one of the sentinel errors above.

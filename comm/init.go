@@ -31,10 +31,24 @@ var world struct {
 
 // Init starts the process's world communicator and returns it; later calls return the same one.
 //
-// The backend is chosen from the environment: the variables gompirun sets select the TCP
-// transport; in a binary built with -tags mpi, OpenMPI's variables (as set by its mpirun) select
-// OpenMPI; with neither, the world has one rank, like MPI's singleton init, so a program runs
-// plainly as ./prog too.
+// The backend is chosen from the environment, in this order:
+//   - the variables gompirun sets: the rank joins gompirun's job (shared memory with the ranks
+//     on its host, TCP with the others);
+//   - PMI_FD or PMI_PORT, which Slurm's srun --mpi=pmi2 and MPICH's mpiexec give the processes
+//     they start: the ranks find each other through that launcher's PMI server (rank 0 starts
+//     gompi's bootstrap service and publishes its address and a fresh job secret there, for
+//     the step's processes only), then run on shared memory and TCP as under gompirun. A rank
+//     that fails to join ends the whole job through PMI abort; a rank that dies later is
+//     noticed by its peers as under gompirun (ErrPeerFailed). srun --kill-on-bad-exit also
+//     ends the job when a task exits with an error before Init;
+//   - in a binary built with -tags mpi, OpenMPI's variables (as set by its mpirun or by srun
+//     --mpi=pmix) select OpenMPI;
+//   - otherwise, if another launcher's variables say the process is one of several (OpenMPI's
+//     mpirun in a binary without -tags mpi, srun without --mpi=pmi2, PMIx, PMI without a
+//     server to reach), Init fails with an error wrapping ErrLauncher that says what it found
+//     and what to do, rather than run the program as that many one-rank jobs;
+//   - with none of these, the world has one rank, like MPI's singleton init, so a program runs
+//     plainly as ./prog too.
 //
 // With GOMPI_TRACE=PATH in the environment (gompirun --trace sets it), the rank records every
 // operation and writes it at Finalize to PATH.rank-N.part, for gompirun to merge into a
@@ -66,11 +80,17 @@ func startWorld() (backend.World, error) {
 		}
 		return engine.NewWorld(t), nil
 	}
+	if w, ok, err := startPMI(); ok || err != nil {
+		return w, err
+	}
 	for _, s := range starters {
 		w, ok, err := s()
 		if ok || err != nil {
 			return w, err
 		}
+	}
+	if err := otherLauncher(os.Getenv); err != nil {
+		return nil, err
 	}
 	return engine.NewSingleton(), nil
 }
@@ -86,6 +106,7 @@ func Finalize() error {
 		return nil
 	}
 	world.done = true
+	defer finishPMI()
 	if world.trace != nil {
 		return finalizeTraced(world.w, world.trace)
 	}

@@ -1,0 +1,191 @@
+package comm_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gompi/gompi/comm"
+	"github.com/gompi/gompi/internal/pmi/pmitest"
+)
+
+// envChild selects what TestPMIChild does when this test binary runs as one rank of a job
+// that TestInitJoinsPMIJob (or another test here) started with a fake PMI server.
+const envChild = "GOMPI_TEST_PMI_CHILD"
+
+// TestPMIChild is one rank of a PMI job (it skips under plain go test): Init through PMI_FD,
+// then every rank sends its rank to rank 0, which prints the sum. With envChild=fail, rank 1
+// exits with an error right after Init instead.
+func TestPMIChild(t *testing.T) {
+	mode := os.Getenv(envChild)
+	if mode == "" {
+		t.Skip("runs as a rank of the job TestInitJoinsPMIJob starts")
+	}
+	c, err := comm.Init()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "child: %v\n", err)
+		os.Exit(1)
+	}
+	if mode == "fail" && c.Rank() == 1 {
+		fmt.Fprintf(os.Stderr, "child: rank 1 fails on purpose\n")
+		os.Exit(3)
+	}
+	if c.Rank() != 0 {
+		if err := comm.Send(c, []int64{int64(c.Rank())}, 0, 5); err != nil {
+			fmt.Fprintf(os.Stderr, "child: rank %d: %v\n", c.Rank(), err)
+			os.Exit(1)
+		}
+	} else {
+		sum := int64(0)
+		for r := 1; r < c.Size(); r++ {
+			v := []int64{0}
+			if _, err := comm.Recv(c, v, r, 5); err != nil {
+				fmt.Fprintf(os.Stderr, "child: rank 0: %v\n", err)
+				os.Exit(1)
+			}
+			sum += v[0]
+		}
+		fmt.Printf("size %d, sum of ranks %d\n", c.Size(), sum)
+	}
+	if err := comm.Finalize(); err != nil {
+		fmt.Fprintf(os.Stderr, "child: rank %d: finalize: %v\n", c.Rank(), err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// childResult is what one rank process of runPMIJob left.
+type childResult struct {
+	out, errOut string
+	err         error
+}
+
+// runPMIJob starts n ranks of this test binary (TestPMIChild in the given mode) against srv,
+// each with PMI_FD=3 for its socket, PMI_RANK and PMI_SIZE, and extra variables per rank.
+// When srv sees an abort, every rank is killed, as Slurm does.
+func runPMIJob(t *testing.T, srv *pmitest.Server, n int, mode string, extra func(rank int) []string) []childResult {
+	t.Helper()
+	// A guard against a hang, not a synchronisation: a job of this test takes well under a second.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var base []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "GOMPI_") || strings.HasPrefix(k, "PMI") || strings.HasPrefix(k, "SLURM_") || strings.HasPrefix(k, "OMPI_") {
+			continue
+		}
+		base = append(base, kv)
+	}
+	var mu sync.Mutex
+	var cmds []*exec.Cmd
+	srv.OnAbort = func(int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range cmds {
+			c.Process.Kill()
+		}
+	}
+	res := make([]childResult, n)
+	outs := make([]*bytes.Buffer, 2*n)
+	for r := range n {
+		f, err := srv.SocketPair(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestPMIChild$", "-test.count=1")
+		cmd.Env = append(append(base, envChild+"="+mode, "PMI_FD=3", "PMI_RANK="+strconv.Itoa(r), "PMI_SIZE="+strconv.Itoa(n), "PMI_JOBID=7.0"), extra(r)...)
+		cmd.ExtraFiles = []*os.File{f}
+		outs[2*r], outs[2*r+1] = new(bytes.Buffer), new(bytes.Buffer)
+		cmd.Stdout, cmd.Stderr = outs[2*r], outs[2*r+1]
+		mu.Lock()
+		err = cmd.Start()
+		if err == nil {
+			cmds = append(cmds, cmd)
+		}
+		mu.Unlock()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for r, cmd := range cmds {
+		res[r].err = cmd.Wait()
+	}
+	for r := range n {
+		res[r].out, res[r].errOut = outs[2*r].String(), outs[2*r+1].String()
+	}
+	return res
+}
+
+func noExtra(int) []string { return nil }
+
+func TestInitJoinsPMIJob(t *testing.T) {
+	for _, v := range []string{"1", "2"} {
+		t.Run("PMI-"+v, func(t *testing.T) {
+			const n = 3
+			srv := &pmitest.Server{Size: n}
+			defer srv.Close()
+			res := runPMIJob(t, srv, n, "ok", func(int) []string { return []string{"GOMPI_PMI_VERSION=" + v} })
+			for r, c := range res {
+				if c.err != nil {
+					t.Errorf("rank %d: %v\nstderr: %s", r, c.err, c.errOut)
+				}
+			}
+			if want := "size 3, sum of ranks 3\n"; !strings.Contains(res[0].out, want) {
+				t.Errorf("rank 0 printed %q, want %q", res[0].out, want)
+			}
+			if got := srv.Finalized(); got != n {
+				t.Errorf("%d ranks finalized their PMI session, want %d", got, n)
+			}
+		})
+	}
+}
+
+// A rank that cannot join after the PMI exchange aborts the job through PMI and says why;
+// the others, waiting for it in the bootstrap, are ended by the launcher (here: the test).
+func TestInitPMIJoinFailureAborts(t *testing.T) {
+	const n = 3
+	srv := &pmitest.Server{Size: n}
+	defer srv.Close()
+	res := runPMIJob(t, srv, n, "ok", func(r int) []string {
+		if r == 1 {
+			return []string{"GOMPI_TRANSPORT=carrier-pigeon"}
+		}
+		return nil
+	})
+	if !strings.Contains(res[1].errOut, "rank 1: join the job of the PMI launcher") || !strings.Contains(res[1].errOut, "carrier-pigeon") ||
+		!strings.Contains(res[1].errOut, "PMI abort") {
+		t.Errorf("rank 1's stderr %q does not say why it failed and that it aborts", res[1].errOut)
+	}
+	if a := srv.Aborts(); len(a) != 1 || !strings.HasPrefix(a[0], "rank 1: ") {
+		t.Errorf("aborts %q, want one from rank 1", a)
+	}
+	for r, c := range res {
+		if c.err == nil {
+			t.Errorf("rank %d exited 0", r)
+		}
+	}
+}
+
+// A rank that dies after Init: rank 0, waiting for its message, fails naming it; no hang.
+func TestInitPMIPeerDies(t *testing.T) {
+	const n = 3
+	srv := &pmitest.Server{Size: n}
+	defer srv.Close()
+	res := runPMIJob(t, srv, n, "fail", noExtra)
+	var ee *exec.ExitError
+	if !errors.As(res[1].err, &ee) || ee.ExitCode() != 3 {
+		t.Errorf("rank 1: %v, want exit status 3", res[1].err)
+	}
+	if res[0].err == nil || !strings.Contains(res[0].errOut, "rank 1") {
+		t.Errorf("rank 0: %v, stderr %q; want a failure naming rank 1", res[0].err, res[0].errOut)
+	}
+}
