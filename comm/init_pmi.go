@@ -3,11 +3,13 @@ package comm
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gompi/gompi/bootstrap"
 	"github.com/gompi/gompi/internal/backend"
@@ -21,6 +23,23 @@ import (
 // in hex>". The key/value space belongs to the job step alone (Slurm, Hydra), so the secret
 // stays among the job's processes.
 const pmiBootKey = "gompi-bootstrap"
+
+// envPMITimeout bounds how long Init waits at the PMI fence for every task of the job (a Go
+// duration; default join.Timeout).
+const envPMITimeout = "GOMPI_PMI_TIMEOUT"
+
+// pmiTimeout reads envPMITimeout through get.
+func pmiTimeout(get func(string) string) (time.Duration, error) {
+	s := get(envPMITimeout)
+	if s == "" {
+		return join.Timeout, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q is not a positive duration such as 2m", envPMITimeout, s)
+	}
+	return d, nil
+}
 
 // pmiJob is what a world joined through PMI holds until Finalize: the PMI session and, on rank
 // 0, the bootstrap service every rank used to start.
@@ -47,6 +66,9 @@ func startPMI() (w backend.World, ok bool, err error) {
 	waits.SetPhase("in Init, joining the PMI job")
 	defer waits.SetPhase("")
 	c, err := pmi.FromEnv(os.Getenv)
+	// The descriptor is the client's now (or closed): a child process must not take its number,
+	// which may be reused, for a PMI socket.
+	os.Unsetenv(pmi.EnvFD)
 	if err != nil {
 		return nil, true, fmt.Errorf("comm: join the job of the PMI launcher: %w", err)
 	}
@@ -104,9 +126,22 @@ func pmiEnv(c *pmi.Client, get func(string) string) (*bootstrap.Env, *bootstrap.
 			return nil, srv, err
 		}
 	}
-	if err := c.Fence(); err != nil {
+	// A task that exits before Init, or runs no gompi program, never reaches the fence, and
+	// PMI servers wait for it forever (Slurm does, unless srun --kill-on-bad-exit): bound the
+	// wait as join bounds the rest of the start-up.
+	timeout, err := pmiTimeout(get)
+	if err != nil {
 		return nil, srv, err
 	}
+	c.SetDeadline(time.Now().Add(timeout))
+	if err := c.Fence(); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, srv, fmt.Errorf("not every one of the %d tasks reached Init within %v (%s): did one exit before, or run something other than a gompi program? (%v)",
+				size, timeout, envPMITimeout, err)
+		}
+		return nil, srv, err
+	}
+	c.SetDeadline(time.Time{})
 	val, found, err := c.Get(pmiBootKey)
 	if err != nil {
 		return nil, srv, err

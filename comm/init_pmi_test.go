@@ -189,3 +189,27 @@ func TestInitPMIPeerDies(t *testing.T) {
 		t.Errorf("rank 0: %v, stderr %q; want a failure naming rank 1", res[0].err, res[0].errOut)
 	}
 }
+
+// A task that never reaches Init (here: never started) would leave the others waiting at the
+// PMI fence forever; after GOMPI_PMI_TIMEOUT they end the job through PMI abort, saying why.
+func TestInitPMIFenceTimeout(t *testing.T) {
+	srv := &pmitest.Server{Size: 3}
+	defer srv.Close()
+	res := runPMIJob(t, srv, 2, "ok", func(int) []string { return []string{"PMI_SIZE=3", "GOMPI_PMI_TIMEOUT=200ms"} })
+	// The first rank to abort gets the others killed, perhaps before they say why.
+	said := 0
+	for r, c := range res {
+		if c.err == nil {
+			t.Errorf("rank %d exited 0", r)
+		}
+		if strings.Contains(c.errOut, "not every one of the 3 tasks reached Init within 200ms (GOMPI_PMI_TIMEOUT)") {
+			said++
+		}
+	}
+	if said == 0 {
+		t.Errorf("no rank said why: %+v", res)
+	}
+	if a := srv.Aborts(); len(a) == 0 {
+		t.Error("no rank aborted the job")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Environment variables a PMI launcher gives each process (Slurm's srun --mpi=pmi2, Hydra).
@@ -371,7 +372,8 @@ func (c *Client) Finalize() error {
 
 // Abort asks the launcher to end the whole job (Slurm kills every task of the step, this one
 // too). code is the exit status PMI-1 servers may use; msg (PMI-2) says why. The server does
-// not answer; Abort returns once the request is written, and the connection stays open.
+// not answer; Abort returns once the request is written, and the connection stays open. It
+// clears a deadline set by SetDeadline.
 func (c *Client) Abort(code int, msg string) error {
 	if c.done {
 		return fmt.Errorf("pmi: abort: the session is closed")
@@ -391,8 +393,19 @@ func (c *Client) Abort(code int, msg string) error {
 		}
 		req = encode2(message{{"cmd", "abort"}, {"isworld", "TRUE"}, {"msg", msg}})
 	}
+	c.SetDeadline(time.Time{}) // a request that timed out must not stop the abort
 	if _, err := c.conn.Write(req); err != nil {
 		return fmt.Errorf("pmi: abort: %w", err)
+	}
+	return nil
+}
+
+// SetDeadline bounds the requests made until t (the zero time: no bound): one still waiting
+// then fails with an error wrapping os.ErrDeadlineExceeded, and the session is unusable. It
+// does nothing on a connection without deadlines.
+func (c *Client) SetDeadline(t time.Time) error {
+	if d, ok := c.conn.(interface{ SetDeadline(time.Time) error }); ok {
+		return d.SetDeadline(t)
 	}
 	return nil
 }

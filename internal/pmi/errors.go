@@ -18,6 +18,7 @@ type ServerError struct {
 	Msg string // the server's message (errmsg= or msg=), if it sent one
 }
 
+// Error says which request failed and what the server answered.
 func (e *ServerError) Error() string {
 	s := fmt.Sprintf("pmi: %s: the server answered rc=%d", e.Cmd, e.RC)
 	if e.Msg != "" {

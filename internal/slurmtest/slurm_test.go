@@ -90,3 +90,15 @@ func TestSrunTaskFailureEndsJob(t *testing.T) {
 		}
 	}
 }
+
+// A task that exits before Init: the others, waiting at the PMI fence, end the job after
+// GOMPI_PMI_TIMEOUT rather than wait for it forever.
+func TestSrunTaskExitsBeforeInit(t *testing.T) {
+	NeedSlurm(t)
+	bin := Build(t, matvec)
+	r := Run(t, []string{"GOMPI_PMI_TIMEOUT=2s"}, "srun", "-n", "4", "--overcommit", "--mpi=pmi2",
+		"/bin/sh", "-c", `if [ "$SLURM_PROCID" = 3 ]; then exit 5; fi; exec "$0"`, bin)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "not every one of the 4 tasks reached Init within 2s (GOMPI_PMI_TIMEOUT)") {
+		t.Fatalf("srun: exit %d, want non-zero and the fence timeout on stderr\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+}

@@ -27,11 +27,11 @@ type Server struct {
 	OnAbort func(rank int, msg string)
 
 	mu      sync.Mutex // guards everything below
-	cond    *sync.Cond // signalled when a fence completes or the server closes
 	kvs     map[string]string
 	pending map[string]string // put since the last fence
 	entered int               // processes in the current fence
-	gen     int               // completed fences
+	fenced  chan struct{}     // closed when the current fence completes
+	closeCh chan struct{}     // closed by Close
 	closed  bool
 	conns   []io.Closer
 	aborts  []string
@@ -40,8 +40,9 @@ type Server struct {
 }
 
 func (s *Server) lazyInit() {
-	if s.cond == nil {
-		s.cond = sync.NewCond(&s.mu)
+	if s.kvs == nil {
+		s.fenced = make(chan struct{})
+		s.closeCh = make(chan struct{})
 		s.kvs = map[string]string{}
 		s.pending = map[string]string{}
 		if s.KVSName == "" {
@@ -100,11 +101,13 @@ func (s *Server) SocketPair(rank int) (*os.File, error) {
 func (s *Server) Close() {
 	s.mu.Lock()
 	s.lazyInit()
+	if !s.closed {
+		close(s.closeCh)
+	}
 	s.closed = true
 	for _, c := range s.conns {
 		c.Close()
 	}
-	s.cond.Broadcast()
 	s.mu.Unlock()
 	s.wg.Wait()
 }
@@ -163,13 +166,54 @@ func (s *Server) serves(v int) bool {
 	return false
 }
 
-func (s *Server) serve1(w io.Writer, r *bufio.Reader, rank int) {
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
+// requests reads a connection's requests, after init, into a channel that closes at the end
+// of the connection: the serving loop can then watch for an abort while a fence waits.
+// The reader ends when stop closes.
+func requests(r *bufio.Reader, v2 bool, stop <-chan struct{}) <-chan map[string]string {
+	ch := make(chan map[string]string)
+	go func() {
+		defer close(ch)
+		for {
+			var f map[string]string
+			if !v2 {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				f = fields1(line)
+			} else {
+				var hdr [6]byte
+				if _, err := io.ReadFull(r, hdr[:]); err != nil {
+					return
+				}
+				n, err := strconv.Atoi(strings.TrimSpace(string(hdr[:])))
+				if err != nil || n <= 0 || n > 1<<16 {
+					return
+				}
+				body := make([]byte, n)
+				if _, err := io.ReadFull(r, body); err != nil {
+					return
+				}
+				f = fields2(string(body))
+			}
+			select {
+			case ch <- f:
+			case <-stop:
+				return
+			}
+			if f["cmd"] == "finalize" || f["cmd"] == "abort" {
+				return
+			}
 		}
-		f := fields1(line)
+	}()
+	return ch
+}
+
+func (s *Server) serve1(w io.Writer, r *bufio.Reader, rank int) {
+	stop := make(chan struct{})
+	defer close(stop)
+	reqs := requests(r, false, stop)
+	for f := range reqs {
 		switch f["cmd"] {
 		case "get_maxes":
 			fmt.Fprintf(w, "cmd=maxes rc=0 kvsname_max=256 keylen_max=64 vallen_max=1024\n")
@@ -179,7 +223,7 @@ func (s *Server) serve1(w io.Writer, r *bufio.Reader, rank int) {
 			s.put(f["key"], f["value"])
 			fmt.Fprintf(w, "cmd=put_result rc=0\n")
 		case "barrier_in":
-			if !s.fence() {
+			if !s.fence(reqs, rank) {
 				return
 			}
 			fmt.Fprintf(w, "cmd=barrier_out rc=0\n")
@@ -204,20 +248,10 @@ func (s *Server) serve1(w io.Writer, r *bufio.Reader, rank int) {
 
 func (s *Server) serve2(w io.Writer, r *bufio.Reader, rank int) {
 	send := func(body string) { fmt.Fprintf(w, "%-6d%s", len(body), body) }
-	for {
-		var hdr [6]byte
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			return
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(string(hdr[:])))
-		if err != nil || n <= 0 || n > 1<<16 {
-			return
-		}
-		body := make([]byte, n)
-		if _, err := io.ReadFull(r, body); err != nil {
-			return
-		}
-		f := fields2(string(body))
+	stop := make(chan struct{})
+	defer close(stop)
+	reqs := requests(r, true, stop)
+	for f := range reqs {
 		switch f["cmd"] {
 		case "fullinit":
 			send(fmt.Sprintf("cmd=fullinit-response;rc=0;pmi-version=2;pmi-subversion=0;rank=%d;size=%d;appnum=-1;debugged=FALSE;pmiverbose=FALSE;", rank, s.Size))
@@ -233,7 +267,7 @@ func (s *Server) serve2(w io.Writer, r *bufio.Reader, rank int) {
 			s.put(f["key"], f["value"])
 			send("cmd=kvs-put-response;rc=0;")
 		case "kvs-fence":
-			if !s.fence() {
+			if !s.fence(reqs, rank) {
 				return
 			}
 			send("cmd=kvs-fence-response;rc=0;")
@@ -272,11 +306,12 @@ func (s *Server) get(k string) (string, bool) {
 	return v, ok
 }
 
-// fence waits until Size processes have entered; false if the server closed meanwhile.
-func (s *Server) fence() bool {
+// fence waits until Size processes have entered. Meanwhile the process may only abort (as
+// under Slurm, whose server reads while a fence waits); false if it did, or broke the
+// protocol, or left, or the server closed.
+func (s *Server) fence(reqs <-chan map[string]string, rank int) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	gen := s.gen
+	done := s.fenced
 	s.entered++
 	if s.entered == s.Size {
 		for k, v := range s.pending {
@@ -284,13 +319,25 @@ func (s *Server) fence() bool {
 		}
 		s.pending = map[string]string{}
 		s.entered = 0
-		s.gen++
-		s.cond.Broadcast()
+		close(s.fenced)
+		s.fenced = make(chan struct{})
 	}
-	for s.gen == gen && !s.closed {
-		s.cond.Wait()
+	s.mu.Unlock()
+	select {
+	case <-done:
+		return true
+	case f, ok := <-reqs:
+		if ok && f["cmd"] == "abort" {
+			msg := f["msg"]
+			if msg == "" {
+				msg = "exitcode=" + f["exitcode"]
+			}
+			s.abort(rank, msg)
+		}
+		return false
+	case <-s.closeCh:
+		return false
 	}
-	return s.gen != gen
 }
 
 func (s *Server) finalized() {
