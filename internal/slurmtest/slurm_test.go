@@ -17,7 +17,7 @@ func TestSrunPMI2RunsOneJob(t *testing.T) {
 		if v != "" {
 			env = []string{"GOMPI_PMI_VERSION=" + v}
 		}
-		r := Run(t, env, "srun", "-n", "4", "--overcommit", "--mpi=pmi2", bin, "-n", "100")
+		r := Run(t, env, "srun", "-n", "4", "--overcommit", "--mpi=pmi2", bin)
 		if r.Code != 0 {
 			t.Fatalf("srun --mpi=pmi2 (GOMPI_PMI_VERSION=%q): exit %d\nstderr:\n%s", v, r.Code, r.Stderr)
 		}
