@@ -1,6 +1,7 @@
 package comm
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -119,7 +120,9 @@ func Finalize() error {
 func Main(f func(world *Comm) error) {
 	c, err := Init()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "gompi: %v\n", err)
+		if !errors.As(err, new(printedError)) {
+			fmt.Fprintf(os.Stderr, "gompi: %v\n", err)
+		}
 		os.Exit(1)
 	}
 	if err := f(c); err != nil {

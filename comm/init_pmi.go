@@ -88,11 +88,16 @@ func startPMI() (w backend.World, ok bool, err error) {
 		srv.Close()
 	}
 	err = fmt.Errorf("comm: rank %d: join the job of the PMI launcher: %w", c.Rank(), err)
-	// Say why before the launcher kills this process too.
+	// Say why now: the launcher may kill this process too as soon as it reads the abort.
 	fmt.Fprintf(os.Stderr, "gompi: %v (ending the job: PMI abort)\n", err)
 	c.Abort(1, err.Error())
-	return nil, true, err
+	return nil, true, printedError{err}
 }
+
+// printedError is an Init error already written on standard error: Main does not repeat it.
+type printedError struct{ error }
+
+func (e printedError) Unwrap() error { return e.error }
 
 // pmiEnv exchanges the bootstrap service's address and the job secret through PMI and returns
 // the environment contract of a gompirun rank for this process; on rank 0 also the service.

@@ -102,3 +102,16 @@ func TestSrunTaskExitsBeforeInit(t *testing.T) {
 		t.Fatalf("srun: exit %d, want non-zero and the fence timeout on stderr\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
 	}
 }
+
+// A task that cannot join after the PMI exchange says why, once, and ends the step through PMI
+// abort; the others, waiting for it, are ended by Slurm.
+func TestSrunJoinFailureAborts(t *testing.T) {
+	NeedSlurm(t)
+	bin := Build(t, matvec)
+	r := Run(t, nil, "srun", "-n", "4", "--overcommit", "--mpi=pmi2",
+		"/bin/sh", "-c", `if [ "$SLURM_PROCID" = 2 ]; then export GOMPI_TRANSPORT=bogus; fi; exec "$0"`, bin)
+	want := `gompi: comm: rank 2: join the job of the PMI launcher: bootstrap: GOMPI_TRANSPORT="bogus": want one of [auto shm tcp] (ending the job: PMI abort)`
+	if r.Code == 0 || Count(r.Stderr, want) != 1 || strings.Contains(r.Stdout, "max |y") {
+		t.Fatalf("srun: exit %d, want non-zero and once %q\nstdout:\n%s\nstderr:\n%s", r.Code, want, r.Stdout, r.Stderr)
+	}
+}
