@@ -72,7 +72,7 @@ func ReadSlurm(getenv func(string) string) (*SlurmAllocation, error) {
 	inStep := getenv(slurmStepID) != ""
 	if inStep {
 		if s := getenv(slurmStepTasks); s != "" && s != "1" {
-			return nil, fmt.Errorf("launcher: gompirun runs as one of %s tasks of Slurm step %s.%s, so each would start a whole job: start gompirun once, in the allocation's shell (salloc, or the sbatch script), not under srun; or start the program itself with srun --mpi=pmi2 (docs/SLURM.md)",
+			return nil, fmt.Errorf("launcher: started as one of %s tasks of Slurm step %s.%s, where each would start a whole job: start gompirun once, in the allocation's shell (salloc, or the sbatch script), not under srun; or start the program itself with srun --mpi=pmi2 (docs/SLURM.md)",
 				s, id, getenv(slurmStepID))
 		}
 		countsVar = slurmCPUsPerNode
