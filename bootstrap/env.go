@@ -17,7 +17,8 @@ type Env struct {
 	JobID                string // unique id of the job
 	Addr                 string // the bootstrap service, host:port (empty for a one-rank job)
 	Secret               []byte // the job secret, decoded from hex
-	Host                 string // the address to listen on for TCP peers ("" = 127.0.0.1)
+	Host                 string // the address to listen on for TCP peers ("": see ListenAddr)
+	Iface                string // EnvIface: the interfaces a rank of a multi-host job may listen on
 	// Transport says how ranks talk: "auto" (the default: shared memory with ranks on the same
 	// host, TCP with the others), "shm" (shared memory only: every rank must share the host)
 	// or "tcp" (TCP for every pair).
@@ -50,6 +51,12 @@ const (
 
 // Transports are the values EnvTransport may take; the first is the default.
 var Transports = []string{"auto", "shm", "tcp"}
+
+// ListenAddr is the address this rank listens on for TCP peers and advertises, and its
+// interface's name: see the function ListenAddr.
+func (e *Env) ListenAddr() (addr, iface string, err error) {
+	return ListenAddr(e.Host, e.Iface, e.Addr)
+}
 
 // Launched reports whether the process was started by gompirun (EnvRank is set).
 func Launched() bool { return os.Getenv(EnvRank) != "" }
@@ -120,6 +127,11 @@ func parseEnv(get func(string) string) (*Env, error) {
 		}
 	}
 	e.Host = get(EnvHost)
+	if e.Iface = get(EnvIface); e.Iface != "" {
+		if _, err := ParseIfaceSpec(e.Iface); err != nil {
+			return nil, fmt.Errorf("bootstrap: %s: %w", EnvIface, err)
+		}
+	}
 	switch e.Transport = get(EnvTransport); e.Transport {
 	case "":
 		e.Transport = Transports[0]

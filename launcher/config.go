@@ -32,12 +32,25 @@ type Config struct {
 	// Hosts are where ranks run (see Place). Empty means every rank runs on this machine.
 	Hosts []Host
 	// LaunchAgent is the command that starts a rank on a host that is not local, given the
-	// host and the command as further arguments (see agentArgs). Default: ["ssh"].
+	// host and the command as further arguments (see agentArgs). Default: ["srun"] inside a
+	// Slurm allocation (Slurm set), else ["ssh"]. An agent named srun is given the host as
+	// -w HOST, one task, and the command's words as they are (see agentArgs).
 	LaunchAgent []string
+	// Slurm is the Slurm allocation the launcher runs in (ReadSlurm), or nil. When set, NP
+	// defaults to the allocation's tasks and Hosts to its nodes, whose node LocalNode starts
+	// its ranks directly; an NP or Hosts given still wins. RunMPI passes the allocation on to
+	// mpirun, which reads it itself.
+	Slurm *SlurmAllocation
 	// BootstrapAddr is host[:port] where the bootstrap service listens in a multi-host job.
 	// Default: the local address of the route to the first remote host, any port. Single-host
 	// jobs always listen on 127.0.0.1.
 	BootstrapAddr string
+	// Iface says which network interfaces a multi-host job uses (--iface; the syntax of
+	// bootstrap.ParseIfaceSpec: "eth0", "10.0.0.0/8", "^docker0"): the bootstrap service
+	// listens on this host's first allowed address unless BootstrapAddr is set, and every rank
+	// on one of its own (GOMPI_IFACE). Default: the interface that routes to the first remote
+	// host here, and to the bootstrap service's host on the others.
+	Iface string
 	// Transport is the value of GOMPI_TRANSPORT: "auto" (the default) connects ranks on the
 	// same host through shared memory and the others through TCP, "shm" uses shared memory
 	// only (every rank must be on this host), "tcp" uses TCP for every pair.
@@ -76,6 +89,8 @@ type Config struct {
 	// Verbose makes the launcher say what it does (placement, commands, bootstrap address) and
 	// every rank say how it was placed and which transport it uses to each peer.
 	Verbose bool
+
+	localNames []string // host names that are this machine besides localhost (the Slurm node)
 }
 
 // withDefaults checks c and returns a copy with defaults filled in.
@@ -85,6 +100,20 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.NP < 0 {
 		return c, fmt.Errorf("launcher: number of ranks %d: want at least 1", c.NP)
+	}
+	if c.Slurm != nil {
+		if len(c.Hosts) == 0 {
+			c.Hosts = c.Slurm.Nodes
+			if c.Slurm.LocalNode != "" {
+				c.localNames = []string{c.Slurm.LocalNode}
+			}
+			if c.NP == 0 {
+				c.NP = c.Slurm.Tasks
+			}
+		}
+		if len(c.LaunchAgent) == 0 {
+			c.LaunchAgent = []string{"srun"}
+		}
 	}
 	if c.NP == 0 {
 		if len(c.Hosts) > 0 {
@@ -97,6 +126,9 @@ func (c Config) withDefaults() (Config, error) {
 		if h.Name == "" || h.Slots < 1 {
 			return c, fmt.Errorf("launcher: host %q with %d slots: want a name and at least 1 slot", h.Name, h.Slots)
 		}
+	}
+	if _, err := bootstrap.ParseIfaceSpec(c.Iface); err != nil {
+		return c, fmt.Errorf("launcher: --iface: %w", err)
 	}
 	if c.Transport == "" {
 		c.Transport = bootstrap.Transports[0]

@@ -2,7 +2,9 @@ package launcher
 
 import (
 	"fmt"
+	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -17,7 +19,8 @@ type job struct {
 	bootstrap string // GOMPI_BOOTSTRAP, host:port
 	transport string // GOMPI_TRANSPORT
 	bind      string // GOMPI_BIND
-	localHost string // GOMPI_HOST of local ranks
+	localHost string // GOMPI_HOST of every rank in a single-host job; "" in a multi-host job
+	iface     string // GOMPI_IFACE (--iface)
 	size      int
 	verbose   bool   // GOMPI_VERBOSE=1
 	terminal  bool   // GOMPI_STDERR_TERMINAL=1
@@ -26,10 +29,6 @@ type job struct {
 
 // gompiEnv returns the DESIGN.md §5 variables of the rank in slot s.
 func (j *job) gompiEnv(s Slot) []string {
-	host := j.localHost
-	if !s.Local {
-		host = s.Host
-	}
 	env := []string{
 		bootstrap.EnvRank + "=" + strconv.Itoa(s.Rank),
 		bootstrap.EnvSize + "=" + strconv.Itoa(j.size),
@@ -38,9 +37,22 @@ func (j *job) gompiEnv(s Slot) []string {
 		bootstrap.EnvJobID + "=" + j.id,
 		bootstrap.EnvAddr + "=" + j.bootstrap,
 		bootstrap.EnvSecret + "=" + j.secret,
-		bootstrap.EnvHost + "=" + host,
 		bootstrap.EnvTransport + "=" + j.transport,
 		bootstrap.EnvBind + "=" + j.bind,
+	}
+	// In a multi-host job each rank chooses its own address: the one of its interface that
+	// routes to the bootstrap service, or that --iface names (bootstrap.ListenAddr). A host
+	// name would not do: it may resolve to loopback (Debian maps its own name to 127.0.1.1).
+	// A remote host given as an IP address (--host 10.0.0.2) is taken as the address its
+	// ranks listen on, unless --iface says otherwise.
+	switch {
+	case j.localHost != "":
+		env = append(env, bootstrap.EnvHost+"="+j.localHost)
+	case !s.Local && j.iface == "" && net.ParseIP(s.Host) != nil:
+		env = append(env, bootstrap.EnvHost+"="+s.Host)
+	}
+	if j.iface != "" {
+		env = append(env, bootstrap.EnvIface+"="+j.iface)
 	}
 	if j.verbose {
 		env = append(env, bootstrap.EnvVerbose+"=1")
@@ -106,17 +118,40 @@ const secretReader = `IFS= read -r GOMPI_SECRET || { echo "gompi: no job secret 
 // (secretReader). The agent receives these as separate words, but like ssh it may join them
 // with spaces and hand the result to a shell on HOST, so every word that a shell would change
 // is single-quoted.
+//
+// An agent named srun (isSrun) runs its command's words as they are, with no shell between,
+// and takes the host as an option, so its command line is instead
+//
+//	srun ... --overlap -N1 -n1 --export=ALL -w HOST env VAR=VALUE... /bin/sh -c SECRET-READER PROGRAM ARGS...
+//
+// with nothing quoted: one single-task step per rank, sharing the allocation's CPUs with the
+// ranks already running (--overlap), with gompirun's environment as a local rank has it
+// (--export=ALL, whatever SLURM_EXPORT_ENV an sbatch --export=NONE left behind). One srun per
+// rank, rather than one for all, keeps what the launcher has for every other rank: its own
+// process, exit status, output pipes and secret on standard input, and a stop that reaches it
+// alone; the cost is one job step per rank (docs/SLURM.md has the measurement).
 func agentArgs(agent []string, host string, env []string, program string, args []string) []string {
 	out := append([]string{}, agent...)
-	out = append(out, host, "env")
-	for _, kv := range env {
-		out = append(out, shellQuote(kv))
+	quote := shellQuote
+	if isSrun(agent) {
+		out = append(out, "--overlap", "-N1", "-n1", "--export=ALL", "-w", host, "env")
+		quote = func(s string) string { return s }
+	} else {
+		out = append(out, host, "env")
 	}
-	out = append(out, "/bin/sh", "-c", shellQuote(secretReader), shellQuote(program))
+	for _, kv := range env {
+		out = append(out, quote(kv))
+	}
+	out = append(out, "/bin/sh", "-c", quote(secretReader), quote(program))
 	for _, a := range args {
-		out = append(out, shellQuote(a))
+		out = append(out, quote(a))
 	}
 	return out
+}
+
+// isSrun reports whether the launch agent is Slurm's srun (by its command's base name).
+func isSrun(agent []string) bool {
+	return len(agent) > 0 && filepath.Base(agent[0]) == "srun"
 }
 
 // shellQuote returns s unchanged when a POSIX shell would read it as one literal word, and

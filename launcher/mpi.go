@@ -15,11 +15,12 @@ import (
 // RunMPI hands the job to OpenMPI's mpirun instead of running it itself (gompirun --mpi): a
 // Program that is a Go package directory is built with the mpi build tag (so comm.Init selects
 // the OpenMPI backend), then `mpirun --oversubscribe [--allow-run-as-root] -n NP PROGRAM ARGS`
-// runs it, with -x, --host/--hostfile, --tag-output and --timestamp-output translated to
+// runs it, with -x, --host/--hostfile, --iface, --tag-output and --timestamp-output translated to
 // mpirun's flags of the same meaning. mpirun forwards the output and ends the job when a rank
-// fails; gompirun returns its exit code, or ExitTimeout after cfg.Timeout. Options that only
-// gompirun's own launcher has (--output-dir, --launch-agent, --bootstrap-addr, --keep-going)
-// are refused, each by name.
+// fails; gompirun returns its exit code, or ExitTimeout after cfg.Timeout. Inside a Slurm
+// allocation (cfg.Slurm) mpirun gets no -n unless cfg.NP is set: it reads the allocation
+// itself. Options that only gompirun's own launcher has (--output-dir, --launch-agent,
+// --bootstrap-addr, --keep-going) are refused, each by name.
 func RunMPI(ctx context.Context, cfg Config) (*Result, error) {
 	var only []string
 	for _, o := range []struct {
@@ -34,9 +35,16 @@ func RunMPI(ctx context.Context, cfg Config) (*Result, error) {
 		err := fmt.Errorf("launcher: %s: not available with --mpi (mpirun starts and watches the ranks; mpirun picks its own agent for remote ranks: OMPI_MCA_plm_rsh_agent in the environment)", strings.Join(only, ", "))
 		return &Result{ExitCode: ExitUsage, Reason: err.Error()}, err
 	}
-	cfg, err := cfg.withDefaults()
+	cfg, slurm, err := mpiDefaults(cfg)
 	if err != nil {
 		return &Result{ExitCode: ExitUsage, Reason: err.Error()}, err
+	}
+	if slurm != nil && cfg.Verbose {
+		took := fmt.Sprintf("%d ranks, its %d tasks", slurm.Tasks, slurm.Tasks)
+		if cfg.NP > 0 {
+			took = fmt.Sprintf("%d ranks, as -n says", cfg.NP)
+		}
+		fmt.Fprintf(cfg.Stderr, "gompirun: inside Slurm job %s: mpirun takes the nodes from the allocation, and %s\n", slurm.JobID, took)
 	}
 	mpirun, err := exec.LookPath("mpirun")
 	if err != nil {
@@ -107,13 +115,38 @@ func RunMPI(ctx context.Context, cfg Config) (*Result, error) {
 	}
 }
 
-// mpirunArgs translates cfg into mpirun's command line.
+// mpiDefaults is cfg with the defaults of a job handed to mpirun. Inside a Slurm allocation
+// mpirun reads the allocation itself (its ras/slurm component), so it is given no -n or
+// --host of gompirun's making, only those the user gave: NP stays 0 unless set.
+func mpiDefaults(cfg Config) (Config, *SlurmAllocation, error) {
+	slurm, userNP := cfg.Slurm, cfg.NP
+	cfg.Slurm = nil
+	cfg, err := cfg.withDefaults()
+	if err == nil && slurm != nil && userNP == 0 {
+		cfg.NP = 0
+	}
+	return cfg, slurm, err
+}
+
+// mpirunArgs translates cfg into mpirun's command line; NP 0 gives no -n (mpirun's own
+// default: the slots of a Slurm allocation).
 func mpirunArgs(cfg Config, root bool, prog string) []string {
 	args := []string{"--oversubscribe"}
 	if root {
 		args = append(args, "--allow-run-as-root")
 	}
-	args = append(args, "-n", strconv.Itoa(cfg.NP))
+	if cfg.NP > 0 {
+		args = append(args, "-n", strconv.Itoa(cfg.NP))
+	}
+	if cfg.Iface != "" {
+		// OpenMPI takes the same names and CIDR blocks, as an include or an exclude list,
+		// for its TCP messages (btl) and its run-time's (oob).
+		kind, list := "include", cfg.Iface
+		if rest, ok := strings.CutPrefix(list, "^"); ok {
+			kind, list = "exclude", rest
+		}
+		args = append(args, "--mca", "btl_tcp_if_"+kind, list, "--mca", "oob_tcp_if_"+kind, list)
+	}
 	if cfg.TagOutput {
 		args = append(args, "--tag-output")
 	}

@@ -54,6 +54,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		stderr: &sink{w: cfg.Stderr, live: liveTerminal(cfg)},
 		slots:  Place(cfg.Hosts, cfg.NP),
 	}
+	for i := range r.slots {
+		if slices.Contains(cfg.localNames, r.slots[i].Host) {
+			r.slots[i].Local = true
+		}
+	}
+	if cfg.Slurm != nil {
+		r.verbose("%s", cfg.Slurm.describe())
+	}
 	defer r.cleanup()
 	if code, err := r.prepare(); err != nil {
 		return &Result{ExitCode: code, Reason: err.Error()}, err
@@ -171,6 +179,9 @@ func (r *runner) prepare() (int, error) {
 	}
 	r.undo = append(r.undo, func() { r.server.Close() })
 	host, _, _ := net.SplitHostPort(r.server.Addr())
+	if anyRemote {
+		host = "" // each rank chooses (gompiEnv)
+	}
 	r.job = job{
 		id:        hex.EncodeToString(id),
 		secret:    hex.EncodeToString(secret),
@@ -178,6 +189,7 @@ func (r *runner) prepare() (int, error) {
 		transport: r.cfg.Transport,
 		bind:      r.cfg.BindTo,
 		localHost: host,
+		iface:     r.cfg.Iface,
 		size:      len(r.slots),
 		verbose:   r.cfg.Verbose,
 		terminal:  r.stderr.live,
@@ -240,11 +252,27 @@ func (r *runner) bootstrapAddr() (string, error) {
 		}
 	}
 	// A UDP "connection" sends nothing; it only asks the kernel which local address routes there.
+	var route net.IP
 	c, err := net.Dial("udp", net.JoinHostPort(remote, "9"))
-	if err != nil {
-		return "", fmt.Errorf("launcher: cannot find a local address that reaches host %s (%v); give one with --bootstrap-addr", remote, err)
+	if err == nil {
+		route = c.LocalAddr().(*net.UDPAddr).IP
+		c.Close()
 	}
-	defer c.Close()
-	ip := c.LocalAddr().(*net.UDPAddr).IP
+	if r.cfg.Iface == "" {
+		if route == nil {
+			return "", fmt.Errorf("launcher: cannot find a local address that reaches host %s (%v); give one with --bootstrap-addr or --iface", remote, err)
+		}
+		return net.JoinHostPort(route.String(), "0"), nil
+	}
+	spec, _ := bootstrap.ParseIfaceSpec(r.cfg.Iface) // checked by withDefaults
+	ifaces, err := bootstrap.Interfaces()
+	if err != nil {
+		return "", fmt.Errorf("launcher: %w", err)
+	}
+	ip, name, err := bootstrap.ChooseAddr(ifaces, spec, route)
+	if err != nil {
+		return "", fmt.Errorf("launcher: bootstrap service: %w", err)
+	}
+	r.verbose("bootstrap service on interface %s (--iface %s)", name, r.cfg.Iface)
 	return net.JoinHostPort(ip.String(), "0"), nil
 }

@@ -39,6 +39,7 @@ const description = `Examples:
    gompirun --host node1:2,node2:2 ./prog   4 ranks, started with ssh
    gompirun --hostfile hosts --launch-agent "ssh -p 2222" ./prog
    gompirun --mpi -n 4 ./examples/matvec    build with -tags mpi, run under OpenMPI's mpirun
+   salloc -n 8 gompirun ./prog              8 ranks on the allocation's nodes, remote ones through srun
    gompirun -n 4 --trace t.json --timeline t.png ./examples/psum
                                             record every operation: t.json for Perfetto, t.png to look at
    gompirun trace-merge t.json              merge the parts ranks wrote with GOMPI_TRACE=t.json
@@ -101,7 +102,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, code *int) *cli.App {
 		},
 		Commands: []*cli.Command{traceMergeCommand(stderr)},
 		Flags: append([]cli.Flag{
-			&cli.IntFlag{Name: "np", Aliases: []string{"n"}, Usage: "number of ranks", DefaultText: "total slots of the hosts, or one per CPU"},
+			&cli.IntFlag{Name: "np", Aliases: []string{"n"}, Usage: "number of ranks", DefaultText: "the tasks of the Slurm allocation, or the total slots of the hosts, or one per CPU"},
 			&cli.BoolFlag{Name: "tag-output", Usage: `prefix every output line with "[rank] "`},
 			&cli.BoolFlag{Name: "timestamp-output", Usage: "prefix every output line with the time it was read"},
 			&cli.StringFlag{Name: "output-dir", Usage: "write each rank's output to `DIR`/rank.N.stdout and rank.N.stderr"},
@@ -109,8 +110,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, code *int) *cli.App {
 			&cli.StringFlag{Name: "timeout", Usage: "stop the job after `DURATION` (\"90s\", \"5m\"; a plain number is seconds); exit code 124"},
 			&cli.StringSliceFlag{Name: "host", Usage: "hosts and slots, `a:2,b:2` (repeatable); localhost and 127.0.0.1 run without the agent"},
 			&cli.StringFlag{Name: "hostfile", Usage: "read hosts from `FILE`: one \"NAME [slots=N]\" per line, # comments"},
-			&cli.StringFlag{Name: "launch-agent", Value: "ssh", Usage: "`COMMAND` that starts a rank on a remote host: COMMAND HOST env VAR=... PROGRAM ARGS"},
+			&cli.StringFlag{Name: "launch-agent", Value: "ssh", DefaultText: "srun inside a Slurm allocation, else ssh", Usage: "`COMMAND` that starts a rank on a remote host: COMMAND HOST env VAR=... PROGRAM ARGS; srun is given -w HOST and the words unquoted"},
 			&cli.StringFlag{Name: "bootstrap-addr", Usage: "`ADDR[:PORT]` the bootstrap service listens on in multi-host jobs (default: the local address that routes to the first remote host)"},
+			&cli.StringFlag{Name: "iface", Usage: "network interfaces of a multi-host job: a name `eth0`, a CIDR 10.0.0.0/8, a list, or ^docker0 to exclude (default: the one that routes to the other hosts)"},
 			&cli.StringFlag{Name: "transport", Value: "auto", Usage: "transport between ranks: `auto` (shared memory within a host, TCP across hosts), shm (one host only) or tcp"},
 			&cli.StringFlag{Name: "bind-to", Value: "core", Usage: "`core`: when a host's ranks fit its CPUs, bind each to a share of its own and size GOMAXPROCS to it; none: leave placement to the kernel"},
 			&cli.DurationFlag{Name: "report-hang-after", Usage: "print what every rank waits for once all have waited `DURATION` for a message (as --timeout and SIGQUIT do), and go on"},
@@ -170,6 +172,7 @@ func configFrom(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) (laun
 		OutputDir:       c.String("output-dir"),
 		Env:             c.StringSlice("env"),
 		BootstrapAddr:   c.String("bootstrap-addr"),
+		Iface:           c.String("iface"),
 		Transport:       c.String("transport"),
 		BindTo:          c.String("bind-to"),
 		Grace:           c.Duration("grace"),
@@ -183,6 +186,11 @@ func configFrom(c *cli.Context, stdin io.Reader, stdout, stderr io.Writer) (laun
 	if c.NArg() == 0 {
 		return cfg, errors.New("no PROGRAM given")
 	}
+	slurm, err := launcher.ReadSlurm(os.Getenv)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Slurm = slurm
 	if c.Bool("strict") {
 		cfg.Env = append(cfg.Env, "GOMPI_STRICT=1")
 	}

@@ -82,6 +82,8 @@ func TestNamespaces(t *testing.T) {
 		}
 	}
 
+	p0 := nsRankProgram(t)
+
 	// Bootstrap + a TCP connection between every pair of ranks, across the veth pair.
 	res = run(meshBin)
 	if res.code != 0 {
@@ -91,6 +93,24 @@ func TestNamespaces(t *testing.T) {
 		if want := fmt.Sprintf("[%d] rank %d/4 sum=6 host=%s\n", r, r, hostOf(r)); !strings.Contains(res.stdout, want) {
 			t.Errorf("mesh: output %q lacks %q", res.stdout, want)
 		}
+	}
+
+	// --iface: no rank is given its address (hosts by IP are, without --iface); each picks
+	// the one of its interface in the block, and the transports connect there.
+	iface := run(append([]string{"--iface", "10.77.0.0/24", p0.name}, p0.args...)...)
+	if iface.code != 0 {
+		t.Fatalf("--iface 10.77.0.0/24: exit code %d, stderr %q", iface.code, iface.stderr)
+	}
+	for r := range 4 {
+		if want := fmt.Sprintf("[%d] %s\n", r, p0.want(r, hostOf(r))); !strings.Contains(iface.stdout, want) {
+			t.Errorf("--iface 10.77.0.0/24: output %q lacks %q", iface.stdout, want)
+		}
+	}
+	// A block no interface is in: the ranks say so, naming the block and what they found.
+	iface = run(append([]string{"--iface", "10.99.0.0/16", "--bootstrap-addr", nsHosts[0], p0.name}, p0.args...)...)
+	if iface.code == 0 || !strings.Contains(iface.stderr, `no usable address on the interfaces that --iface "10.99.0.0/16" allows`) ||
+		!strings.Contains(iface.stderr, "10.77.0.") {
+		t.Errorf("--iface 10.99.0.0/16: exit code %d, stderr %q; want a failure naming the block and the interfaces", iface.code, iface.stderr)
 	}
 
 	// The conformance suite on a mixed job: shared memory between the two ranks of a host,
@@ -115,7 +135,7 @@ func TestNamespaces(t *testing.T) {
 	}
 
 	// Acceptance 4: the 4-rank Allreduce.
-	p := nsRankProgram(t)
+	p := p0
 	res = run(append([]string{p.name}, p.args...)...)
 	if res.code != 0 {
 		t.Fatalf("%s: exit code %d, stderr %q", p.name, res.code, res.stderr)

@@ -64,11 +64,17 @@ func Start(env *bootstrap.Env) (transport.Transport, error) {
 			return nil, fmt.Errorf("%w (shared memory between the ranks of this host failed to start; %s=tcp, gompirun --transport tcp, avoids it)", err, bootstrap.EnvTransport)
 		}
 	}
-	tcfg := tcp.Config{Rank: env.Rank, Size: env.Size, JobID: []byte(env.JobID), Secret: env.Secret, Host: env.Host,
+	tcfg := tcp.Config{Rank: env.Rank, Size: env.Size, JobID: []byte(env.JobID), Secret: env.Secret,
 		Store: store, Peers: remote, SpinWait: plan.TCPSpin(len(remote))}
 	var tc *tcp.Transport
 	if len(remote) > 0 || sm == nil {
 		var err error
+		if tcfg.Host, tcfg.Iface, err = env.ListenAddr(); err != nil {
+			if sm != nil {
+				sm.Abort()
+			}
+			return nil, fmt.Errorf("rank %d: choose the address to listen on: %w", env.Rank, err)
+		}
 		if tc, err = tcp.New(ctx, tcfg); err != nil {
 			if sm != nil {
 				sm.Abort()

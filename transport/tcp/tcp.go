@@ -18,6 +18,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -49,6 +50,8 @@ type Config struct {
 	// Host is the address to listen on. Default "127.0.0.1": single-host jobs never listen
 	// beyond loopback.
 	Host string
+	// Iface names Host's network interface in messages (bootstrap.ListenAddr); may be empty.
+	Iface string
 	// EagerLimit is DefaultEagerLimit when zero. All ranks must use the same value.
 	EagerLimit int
 	// FragmentSize is the largest payload of one Data frame this rank sends: DefaultFragmentSize
@@ -192,23 +195,37 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 	}
 	go t.acceptLoop(ctx, higher, func(peer int, c *net.TCPConn) { results <- result{peer: peer, c: c} })
 	var errs []error
+	dials := len(cfg.Peers) - len(higher) // each dialer sends one result, also when ctx ends
+	take := func(r result) {
+		if r.peer < cfg.Rank {
+			dials--
+		}
+		if r.err != nil {
+			errs = append(errs, r.err)
+			return
+		}
+		t.conns[r.peer] = newConn(r.peer, r.c, t.cfg.SpinWait)
+	}
 	for got := 0; got < len(cfg.Peers); {
 		select {
 		case r := <-results:
 			got++
-			if r.err != nil {
-				errs = append(errs, r.err)
-				continue
-			}
-			t.conns[r.peer] = newConn(r.peer, r.c, t.cfg.SpinWait)
+			take(r)
 		case <-ctx.Done():
+			// The dialers end with ctx, each with an error naming both ends (connectFailure).
+			for ; dials > 0; got++ {
+				take(<-results)
+			}
 			var missing []int
-			for _, p := range cfg.Peers {
+			for p := range higher {
 				if t.conns[p] == nil {
 					missing = append(missing, p)
 				}
 			}
-			errs = append(errs, fmt.Errorf("tcp: rank %d: no connection from ranks %v: %w", cfg.Rank, missing, ctx.Err()))
+			if len(missing) > 0 {
+				slices.Sort(missing)
+				errs = append(errs, fmt.Errorf("tcp: rank %d (listening at %s): no connection from ranks %v: %w", cfg.Rank, ln.Addr(), missing, ctx.Err()))
+			}
 			got = len(cfg.Peers) // stop waiting
 		}
 	}
@@ -295,14 +312,27 @@ func (t *Transport) dial(ctx context.Context, p int) (*net.TCPConn, error) {
 				return nc.(*net.TCPConn), nil
 			}
 			nc.Close()
-			return nil, fmt.Errorf("tcp: rank %d: connect to rank %d at %s: %w", t.cfg.Rank, p, addr, err)
+			return nil, fmt.Errorf("tcp: %s: %w", t.connectFailure(p, string(addr)), err)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("tcp: rank %d: connect to rank %d at %s: %w", t.cfg.Rank, p, addr, err)
+			return nil, fmt.Errorf("tcp: %s: %w", t.connectFailure(p, string(addr)), err)
 		case <-time.After(delay):
 		}
 	}
+}
+
+// connectFailure names both ends of a connection that rank p's address addr did not take:
+// both ranks, both addresses and this rank's interface, so that a wrong network shows.
+func (t *Transport) connectFailure(p int, addr string) string {
+	me := t.cfg.Host
+	if t.ln != nil {
+		me = t.ln.Addr().String()
+	}
+	if t.cfg.Iface != "" {
+		me += " on " + t.cfg.Iface
+	}
+	return fmt.Sprintf("rank %d (listening at %s) cannot connect to rank %d at %s", t.cfg.Rank, me, p, addr)
 }
 
 // Rank implements transport.Transport.

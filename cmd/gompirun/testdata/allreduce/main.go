@@ -82,5 +82,14 @@ func main() {
 		fmt.Fprintf(os.Stderr, "rank %d: finalize: %v\n", rank, err)
 		os.Exit(1)
 	}
-	fmt.Printf("rank %d/%d allreduce ok iters=%d host=%s\n", rank, size, iters, os.Getenv(bootstrap.EnvHost))
+	fmt.Printf("rank %d/%d allreduce ok iters=%d host=%s\n", rank, size, iters, listenHost())
+}
+
+// listenHost is the address this rank listens on for TCP peers, as the transport chose it.
+func listenHost() string {
+	h, _, err := bootstrap.ListenAddr(os.Getenv(bootstrap.EnvHost), os.Getenv(bootstrap.EnvIface), os.Getenv(bootstrap.EnvAddr))
+	if err != nil {
+		return err.Error()
+	}
+	return h
 }

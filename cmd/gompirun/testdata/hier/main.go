@@ -83,8 +83,17 @@ func main() {
 		}
 		ar, _ := collectives.Algorithm[float64](c, "Allreduce", 1000)
 		bc, _ := collectives.Algorithm[float64](c, "Bcast", 1000)
-		host := os.Getenv(bootstrap.EnvHost)
+		host := listenHost()
 		fmt.Printf("rank %d/%d collectives ok host=%s allreduce=%s bcast=%s\n", me, p, host, ar, bc)
 		return nil
 	})
+}
+
+// listenHost is the address this rank listens on for TCP peers, as the transport chose it.
+func listenHost() string {
+	h, _, err := bootstrap.ListenAddr(os.Getenv(bootstrap.EnvHost), os.Getenv(bootstrap.EnvIface), os.Getenv(bootstrap.EnvAddr))
+	if err != nil {
+		return err.Error()
+	}
+	return h
 }

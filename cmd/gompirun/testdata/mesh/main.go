@@ -1,7 +1,7 @@
 // Command mesh is a test rank for gompirun: it checks the environment contract, then does
-// what a transport does at startup — listen on GOMPI_HOST, publish the address through the
-// bootstrap service, read every other rank's, connect to each — and sums the ranks over those
-// connections (a poor man's Allreduce). It prints "rank R/S sum=N host=H" and exits non-zero
+// what a transport does at startup — listen on its address (bootstrap.ListenAddr), publish
+// it through the bootstrap service, read every other rank's, connect to each — and sums the
+// ranks over those connections (a poor man's Allreduce). It prints "rank R/S sum=N host=H" and exits non-zero
 // on any error.
 package main
 
@@ -45,7 +45,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	host := os.Getenv(bootstrap.EnvHost)
+	host, _, err := bootstrap.ListenAddr(os.Getenv(bootstrap.EnvHost), os.Getenv(bootstrap.EnvIface), os.Getenv(bootstrap.EnvAddr))
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	store, err := bootstrap.Dial(ctx, os.Getenv(bootstrap.EnvAddr), secret)
@@ -56,7 +59,7 @@ func run() error {
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
-		return fmt.Errorf("listen on GOMPI_HOST %s: %v", host, err)
+		return fmt.Errorf("listen on %s: %v", host, err)
 	}
 	defer ln.Close()
 	if err := store.Set(ctx, "mesh/"+strconv.Itoa(rank), []byte(ln.Addr().String())); err != nil {
