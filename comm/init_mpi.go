@@ -10,12 +10,12 @@ import (
 // In a binary built with -tags mpi, a process started by OpenMPI's mpirun (which sets
 // OMPI_COMM_WORLD_RANK or PMIX_RANK) gets the OpenMPI backend. Init looks at gompirun's
 // variables first, so a rank started by gompirun uses TCP even in such a binary.
-// builtWithMPI says whether this binary has the OpenMPI backend (-tags mpi).
-const builtWithMPI = true
-
 func init() {
 	starters = append(starters, startMPI)
 }
+
+// builtWithMPI says whether this binary has the OpenMPI backend (-tags mpi).
+const builtWithMPI = true
 
 func startMPI() (backend.World, bool, error) {
 	if !mpi.Launched() {

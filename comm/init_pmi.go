@@ -124,7 +124,11 @@ func pmiEnv(c *pmi.Client, get func(string) string) (*bootstrap.Env, *bootstrap.
 		addr := srv.Addr()
 		if !oneNode {
 			_, port, _ := net.SplitHostPort(addr)
-			addr = net.JoinHostPort(advertisedIP(), port)
+			ip, err := advertisedIP(get(bootstrap.EnvIface))
+			if err != nil {
+				return nil, srv, err
+			}
+			addr = net.JoinHostPort(ip, port)
 		}
 		val := strings.Join([]string{"v1", addr, hex.EncodeToString(id), hex.EncodeToString(secret)}, ",")
 		if err := c.Put(pmiBootKey, val); err != nil {
@@ -166,9 +170,8 @@ func pmiEnv(c *pmi.Client, get func(string) string) (*bootstrap.Env, *bootstrap.
 		bootstrap.EnvHost:      "",
 		bootstrap.EnvBind:      "none",
 	}
-	if !oneNode {
-		vars[bootstrap.EnvHost] = localIPToward(f[1])
-	}
+	// bootstrap.EnvHost stays empty: join chooses the address from the route to rank 0's
+	// service (loopback when it is on loopback), within GOMPI_IFACE when the user gave one.
 	if b := get(bootstrap.EnvBind); b != "" {
 		vars[bootstrap.EnvBind] = b
 	}
@@ -203,15 +206,31 @@ func pmiLocal(c *pmi.Client, get func(string) string) (localRank, localSize int,
 	return localRank, localSize, false
 }
 
-// advertisedIP is the address rank 0 gives the other nodes for its bootstrap service: the
-// first address its host name resolves to that is not loopback, else the first global unicast
+// advertisedIP is the address rank 0 gives the other nodes for its bootstrap service: with
+// iface (GOMPI_IFACE, as gompirun --iface takes it) the first address it allows; else the first
+// address the host name resolves to that is not loopback, else the first global unicast
 // address of an interface that is up.
-func advertisedIP() string {
+func advertisedIP(iface string) (string, error) {
+	if iface != "" {
+		spec, err := bootstrap.ParseIfaceSpec(iface)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", bootstrap.EnvIface, err)
+		}
+		ifaces, err := bootstrap.Interfaces()
+		if err != nil {
+			return "", err
+		}
+		ip, _, err := bootstrap.ChooseAddr(ifaces, spec, nil)
+		if err != nil {
+			return "", err
+		}
+		return ip.String(), nil
+	}
 	if h, err := os.Hostname(); err == nil {
 		if ips, err := net.LookupIP(h); err == nil {
 			for _, ip := range ips {
 				if !ip.IsLoopback() && ip.To4() != nil {
-					return ip.String()
+					return ip.String(), nil
 				}
 			}
 		}
@@ -219,22 +238,11 @@ func advertisedIP() string {
 	if addrs, err := net.InterfaceAddrs(); err == nil {
 		for _, a := range addrs {
 			if n, ok := a.(*net.IPNet); ok && n.IP.IsGlobalUnicast() {
-				return n.IP.String()
+				return n.IP.String(), nil
 			}
 		}
 	}
-	return "127.0.0.1"
-}
-
-// localIPToward returns this host's address on the route to addr (host:port), for the TCP
-// transport to listen on; "" (loopback) when there is none.
-func localIPToward(addr string) string {
-	c, err := net.Dial("udp", addr) // no packet is sent: this only picks the route
-	if err != nil {
-		return ""
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).IP.String()
+	return "127.0.0.1", nil
 }
 
 // finishPMI ends a world joined through PMI, after the world's own Finalize: the PMI session
