@@ -388,6 +388,12 @@ func (t *Transport) Send(peer int, h transport.Header, payload []byte) error {
 	if c.bye {
 		return errors.New("tcp: transport closed")
 	}
+	if h.Kind == transport.Fail {
+		// Said by a rank about to end anyway: it must not hold wmu (which Abort takes) for
+		// long behind a peer that reads nothing.
+		c.c.SetWriteDeadline(time.Now().Add(time.Second))
+		defer c.c.SetWriteDeadline(time.Time{})
+	}
 	encodeHeader(&c.hdr, &h)
 	c.bufs[0], c.bufs[1] = c.hdr[:], payload
 	c.nb = c.bufs[:]
