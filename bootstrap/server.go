@@ -73,6 +73,11 @@ func NewServer(addr string, secret []byte) (*Server, error) {
 	return s, nil
 }
 
+// MarkGone records that rank ended, how ("exited with status 3"): Gets of its keys that are
+// not set, waiting or to come, fail with ErrRankGone naming it (MemStore.MarkGone), so the
+// other ranks' start-up fails at once instead of waiting for it.
+func (s *Server) MarkGone(rank int, how string) { s.store.MarkGone(rank, how) }
+
 // Addr returns the address the server listens on, as host:port.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
@@ -181,7 +186,7 @@ func (s *Server) serve(c net.Conn) {
 				if !sc.untrack(m.id) {
 					return // cancelled by the client: it no longer waits for an answer
 				}
-				if err != nil {
+				if err != nil && !errors.Is(err, ErrRankGone) {
 					err = errorf(ErrClosed, "server closing")
 				}
 				if !sc.reply(m.id, err, v) {

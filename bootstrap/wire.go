@@ -50,6 +50,7 @@ const (
 	statusExists   = 1 // ErrKeyExists
 	statusTooLarge = 2 // ErrTooLarge
 	statusClosed   = 3 // ErrClosed (server shutting down)
+	statusGone     = 4 // ErrRankGone (the key's rank ended before it set it)
 )
 
 const (
@@ -143,6 +144,8 @@ func statusOf(err error) uint8 {
 		return statusExists
 	case errors.Is(err, ErrTooLarge):
 		return statusTooLarge
+	case errors.Is(err, ErrRankGone):
+		return statusGone
 	default:
 		return statusClosed
 	}
@@ -160,6 +163,8 @@ func errOf(status uint8, text []byte) error {
 		s = ErrTooLarge
 	case statusClosed:
 		s = ErrClosed
+	case statusGone:
+		s = ErrRankGone
 	default:
 		return errorf(ErrProtocol, "unknown reply status %d", status)
 	}

@@ -191,6 +191,18 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 		}()
 	}
 	go t.acceptLoop(ctx, higher, func(peer int, c *net.TCPConn) { results <- result{peer: peer, c: c} })
+	// A higher rank that ends before it publishes its address will never connect: the store
+	// says so (bootstrap.ErrRankGone, once gompirun marks it gone), and New gives up at once.
+	for p := range higher {
+		go func() {
+			if _, err := cfg.Store.Get(ctx, addrKey(p)); errors.Is(err, bootstrap.ErrRankGone) {
+				select {
+				case results <- result{peer: p, err: fmt.Errorf("tcp: rank %d: no connection from rank %d: %w", cfg.Rank, p, err)}:
+				case <-ctx.Done():
+				}
+			}
+		}()
+	}
 	var errs []error
 	for got := 0; got < len(cfg.Peers); {
 		select {
@@ -198,6 +210,9 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 			got++
 			if r.err != nil {
 				errs = append(errs, r.err)
+				if errors.Is(r.err, bootstrap.ErrRankGone) {
+					got = len(cfg.Peers) // the job cannot start: stop waiting for the others
+				}
 				continue
 			}
 			t.conns[r.peer] = newConn(r.peer, r.c, t.cfg.SpinWait)
