@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -168,7 +169,8 @@ func errOf(status uint8, text []byte) error {
 	default:
 		return errorf(ErrProtocol, "unknown reply status %d", status)
 	}
-	return errorf(s, "server: %s", text)
+	// The server's text begins with the sentinel's own (its error wrapped it): said once.
+	return errorf(s, "server: %s", strings.TrimPrefix(string(text), s.Error()+": "))
 }
 
 // handshakeLimit bounds the handshake: a silent peer is dropped after it. A variable only so
