@@ -95,8 +95,9 @@ func (c *Comm) SetCollective(l *waits.Label) { c.coll.Store(l) }
 
 // Origin returns where the failures on this rank began, as far as it knows: the world rank
 // that went first and whether it finalized (left) rather than died; ok is false while every
-// peer is there. It is FirstGone, unless the first peer to go said (in a Fail frame) that its
-// own failure began at another rank: then that rank. comm's Main reports it to gompirun.
+// peer is there. It is the first peer this rank saw go, unless that peer said (in a Fail
+// frame) that its own failure began at another rank: then that rank. comm's Main reports it
+// to gompirun (blame.RANK), which names it (launcher/blame.go).
 func (w *World) Origin() (rank int, left, ok bool) {
 	e := w.e
 	e.mu.Lock()
