@@ -15,6 +15,9 @@ var (
 	ErrProtocol = errors.New("bootstrap: protocol error")
 	// ErrClosed: the store, server or client is closed, or the connection to the server was lost.
 	ErrClosed = errors.New("bootstrap: closed")
+	// ErrRankGone: Get waited for a key of a rank (see KeyRank) that ended before it set it
+	// (MarkGone): the key will never be set, and the job cannot start.
+	ErrRankGone = errors.New("bootstrap: rank gone")
 )
 
 // Limits on what the store accepts. They bound what a connection can make the server allocate:

@@ -125,3 +125,56 @@ func TestSecretFromEnv(t *testing.T) {
 		t.Error("SecretFromEnv accepted an empty secret")
 	}
 }
+
+// MarkGone: a Get waiting for a key of the gone rank, and one that comes later, fail with
+// ErrRankGone naming the rank and how it ended; keys it set, and other ranks' keys, are
+// unaffected; through the server too.
+func TestMarkGone(t *testing.T) {
+	ctx := context.Background()
+	s := NewMemStore()
+	if err := s.Set(ctx, "gompi/addr/1", []byte("a1")); err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := s.Get(ctx, "gompi/host/2")
+		waiting <- err
+	}()
+	s.MarkGone(2, "exited with status 3")
+	for _, err := range []error{<-waiting, func() error { _, err := s.Get(ctx, "gompi/addr/2"); return err }()} {
+		if !errors.Is(err, ErrRankGone) || !strings.Contains(err.Error(), "rank 2 exited with status 3 before it set") {
+			t.Errorf("Get of a gone rank's key: %v; want ErrRankGone naming rank 2", err)
+		}
+	}
+	if v, err := s.Get(ctx, "gompi/addr/1"); err != nil || string(v) != "a1" {
+		t.Errorf("Get of a key set before: %q, %v", v, err)
+	}
+	s.MarkGone(1, "exited with status 0")
+	if v, err := s.Get(ctx, "gompi/addr/1"); err != nil || string(v) != "a1" {
+		t.Errorf("Get of a key its rank set before it ended: %q, %v", v, err)
+	}
+	for key, want := range map[string]int{"gompi/addr/12": 12, "a/0": 0, "x": -1, "a/b": -1, "a/-1": -1, "a/01": -1} {
+		if r, ok := KeyRank(key); r != want || ok != (want >= 0) {
+			t.Errorf("KeyRank(%q) = %d, %v; want %d", key, r, ok, want)
+		}
+	}
+
+	srv, err := NewServer("127.0.0.1:0", []byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cl, err := Dial(ctx, srv.Addr(), []byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	go func() {
+		_, err := cl.Get(ctx, "gompi/addr/5")
+		waiting <- err
+	}()
+	srv.MarkGone(5, "was killed by signal 9 (SIGKILL)")
+	if err := <-waiting; !errors.Is(err, ErrRankGone) || !strings.Contains(err.Error(), "rank 5 was killed by signal 9 (SIGKILL) before it set") {
+		t.Errorf("client Get of a gone rank's key: %v; want ErrRankGone naming rank 5", err)
+	}
+}

@@ -43,12 +43,21 @@ type Server struct {
 	rmu      sync.Mutex // guards nrefused
 	nrefused int        // connections refused (handshake or protocol failures)
 
-	logf func(format string, args ...any) // the accept loop's troubles (a line on standard error)
+	logf     func(format string, args ...any) // the accept loop's troubles (a line on standard error)
+	refusals *acceptloop.Refusals             // refused connections, logged through logf, rate-limited
+	gate     acceptloop.Gate                  // connections in their handshake
 }
 
 // NewServer listens on addr (host:port; port 0 picks a free one) and serves a fresh store to
 // clients that know secret. secret must not be empty.
 func NewServer(addr string, secret []byte) (*Server, error) {
+	return newServer(addr, secret, func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "gompi bootstrap service: "+format+"\n", args...)
+	})
+}
+
+// newServer is NewServer with the server's log lines going to logf.
+func newServer(addr string, secret []byte, logf func(format string, args ...any)) (*Server, error) {
 	if len(secret) == 0 {
 		return nil, errors.New("bootstrap: NewServer: empty secret")
 	}
@@ -58,20 +67,25 @@ func NewServer(addr string, secret []byte) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		ln:     ln,
-		secret: append([]byte{}, secret...),
-		store:  NewMemStore(),
-		ctx:    ctx,
-		cancel: cancel,
-		conns:  make(map[net.Conn]struct{}),
-		logf: func(format string, args ...any) {
-			fmt.Fprintf(os.Stderr, "gompi bootstrap service: "+format+"\n", args...)
-		},
+		ln:       ln,
+		secret:   append([]byte{}, secret...),
+		store:    NewMemStore(),
+		ctx:      ctx,
+		cancel:   cancel,
+		conns:    make(map[net.Conn]struct{}),
+		logf:     logf,
+		gate:     acceptloop.NewGate(acceptloop.MaxHandshakes),
+		refusals: &acceptloop.Refusals{Logf: logf},
 	}
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return s, nil
 }
+
+// MarkGone records that rank ended, how ("exited with status 3"): Gets of its keys that are
+// not set, waiting or to come, fail with ErrRankGone naming it (MemStore.MarkGone), so the
+// other ranks' start-up fails at once instead of waiting for it.
+func (s *Server) MarkGone(rank int, how string) { s.store.MarkGone(rank, how) }
 
 // Addr returns the address the server listens on, as host:port.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
@@ -92,6 +106,7 @@ func (s *Server) Close() error {
 	s.cancel()
 	err := s.ln.Close()
 	s.wg.Wait()
+	s.refusals.Close()
 	return err
 }
 
@@ -105,6 +120,11 @@ func (s *Server) refusedCount() int {
 func (s *Server) acceptLoop() {
 	defer s.wg.Done()
 	for {
+		// At most acceptloop.MaxHandshakes connections in their handshake at once (each
+		// bounded by handshakeLimit): the next ones wait in the listen backlog.
+		if !s.gate.Enter(s.ctx.Done()) {
+			return
+		}
 		// Through errors that pass (a flood exhausting descriptors: EMFILE), until Close.
 		c, ok := acceptloop.Accept(s.ln, nil, s.logf)
 		if !ok {
@@ -114,6 +134,7 @@ func (s *Server) acceptLoop() {
 		if s.closed {
 			s.mu.Unlock()
 			c.Close()
+			s.gate.Leave()
 			return
 		}
 		s.conns[c] = struct{}{}
@@ -123,10 +144,12 @@ func (s *Server) acceptLoop() {
 	}
 }
 
-func (s *Server) refuse() {
+// refuse counts and logs (rate-limited) a connection refused because of err.
+func (s *Server) refuse(c net.Conn, err error) {
 	s.rmu.Lock()
 	s.nrefused++
 	s.rmu.Unlock()
+	s.refusals.Refused("refused connection from %s: %v", c.RemoteAddr(), err)
 }
 
 // serve runs one connection: handshake, then a read loop dispatching requests.
@@ -138,8 +161,10 @@ func (s *Server) serve(c net.Conn) {
 		s.mu.Unlock()
 		c.Close()
 	}()
-	if err := s.handshake(c); err != nil {
-		s.refuse()
+	err := s.handshake(c)
+	s.gate.Leave()
+	if err != nil {
+		s.refuse(c, err)
 		return
 	}
 	sc := &serverConn{s: s, c: c, inflight: make(map[uint32]context.CancelFunc)}
@@ -156,7 +181,7 @@ func (s *Server) serve(c net.Conn) {
 		m, err := readMessage(r)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-				s.refuse()
+				s.refuse(c, err)
 			}
 			return
 		}
@@ -170,7 +195,7 @@ func (s *Server) serve(c net.Conn) {
 			rctx, rcancel := context.WithCancel(ctx)
 			if !sc.track(m.id, rcancel) {
 				rcancel()
-				s.refuse()
+				s.refuse(c, errorf(ErrProtocol, "request id %d reused, or over %d requests waiting", m.id, maxInflight))
 				return
 			}
 			reqs.Add(1)
@@ -181,7 +206,7 @@ func (s *Server) serve(c net.Conn) {
 				if !sc.untrack(m.id) {
 					return // cancelled by the client: it no longer waits for an answer
 				}
-				if err != nil {
+				if err != nil && !errors.Is(err, ErrRankGone) {
 					err = errorf(ErrClosed, "server closing")
 				}
 				if !sc.reply(m.id, err, v) {
@@ -191,7 +216,7 @@ func (s *Server) serve(c net.Conn) {
 		case opCancel:
 			sc.cancel(m.id)
 		default:
-			s.refuse()
+			s.refuse(c, errorf(ErrProtocol, "op %d from a client", m.op))
 			return
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -50,6 +51,7 @@ const (
 	statusExists   = 1 // ErrKeyExists
 	statusTooLarge = 2 // ErrTooLarge
 	statusClosed   = 3 // ErrClosed (server shutting down)
+	statusGone     = 4 // ErrRankGone (the key's rank ended before it set it)
 )
 
 const (
@@ -143,6 +145,8 @@ func statusOf(err error) uint8 {
 		return statusExists
 	case errors.Is(err, ErrTooLarge):
 		return statusTooLarge
+	case errors.Is(err, ErrRankGone):
+		return statusGone
 	default:
 		return statusClosed
 	}
@@ -160,10 +164,13 @@ func errOf(status uint8, text []byte) error {
 		s = ErrTooLarge
 	case statusClosed:
 		s = ErrClosed
+	case statusGone:
+		s = ErrRankGone
 	default:
 		return errorf(ErrProtocol, "unknown reply status %d", status)
 	}
-	return errorf(s, "server: %s", text)
+	// The server's text begins with the sentinel's own (its error wrapped it): said once.
+	return errorf(s, "server: %s", strings.TrimPrefix(string(text), s.Error()+": "))
 }
 
 // handshakeLimit bounds the handshake: a silent peer is dropped after it. A variable only so

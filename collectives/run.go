@@ -61,8 +61,42 @@ func (k kind) String() string {
 
 // A message's tag on the collective context is kind<<tagShift | abort code. Data messages carry
 // abort code 0; an abort message has no payload and says which error made its sender give up
-// (errors.go).
-const tagShift = 4
+// (errors.go). An abort for a peer failure may also say, from bit originShift up, where the
+// failure began as its sender knows it (2*world rank + 1 if that rank finalized and left, + 1;
+// 0: not said), so that a rank that hears of the failure only through a neighbour's abort
+// still names the rank that went first (comm.Error.Origin).
+const (
+	tagShift    = 4
+	originShift = 9 // the kinds fit in bits tagShift..originShift-1
+	maxOrigin   = (backend.MaxTag>>originShift - 2) / 2
+)
+
+// abortTag returns the tag of an abort message with code, from a run whose error is r.err.
+func (r *run) abortTag(code int) int {
+	tag := int(r.kind)<<tagShift | code
+	if code != abortPeerFailed {
+		return tag
+	}
+	var ce *backend.Error
+	if errors.As(r.err, &ce) && ce.Origin != nil && ce.Origin.Rank >= 0 && ce.Origin.Rank <= maxOrigin {
+		o := 2*ce.Origin.Rank + 1
+		if ce.Origin.Left {
+			o++
+		}
+		tag |= o << originShift
+	}
+	return tag
+}
+
+// tagOrigin returns where the failure that an abort's tag reports began, or nil when it does
+// not say.
+func tagOrigin(tag int) *backend.Origin {
+	o := tag >> originShift
+	if o == 0 {
+		return nil
+	}
+	return &backend.Origin{Rank: (o - 1) / 2, Left: (o-1)%2 == 1}
+}
 
 // run is one rank's state during one collective call: the caller's context, the collective
 // shadow of the communicator, the operation's name for errors, and the first error seen.
@@ -341,12 +375,12 @@ func (r *run) wrap(err error) error {
 const noPeer = backend.NoPeer
 
 // argError builds the error of a bad argument or an inconsistency seen by rank.
-func argError(name string, rank int, sentinel error, format string, args ...any) error {
+func argError(name string, rank int, sentinel error, format string, args ...any) *backend.Error {
 	return errorf(name, sentinel, "rank %d: "+format, append([]any{rank}, args...)...)
 }
 
 // errorf builds an error of operation name wrapping sentinel.
-func errorf(name string, sentinel error, format string, args ...any) error {
+func errorf(name string, sentinel error, format string, args ...any) *backend.Error {
 	return backend.Errorf(name, backend.NoDirection, noPeer, -1, sentinel, format, args...)
 }
 
@@ -391,7 +425,7 @@ func (r *run) send(buf []byte, dest int) {
 // context that cannot end costs no wait; if it cannot be sent (dest is gone), nobody is left
 // to tell.
 func (r *run) sendAbort(dest int) {
-	_ = r.shadow().Send(context.WithoutCancel(r.ctx), nil, r.peer(dest), int(r.kind)<<tagShift|r.abortCode())
+	_ = r.shadow().Send(context.WithoutCancel(r.ctx), nil, r.peer(dest), r.abortTag(r.abortCode()))
 }
 
 // recv receives the next message from rank src, which must fill buf exactly (after an error:
@@ -510,7 +544,7 @@ func (r *run) check(st backend.Status, err error, buf []byte, src int) {
 		}
 		return
 	}
-	k := kind(st.Tag >> tagShift)
+	k := kind(st.Tag & (1<<originShift - 1) >> tagShift)
 	if code := st.Tag & (1<<tagShift - 1); code != 0 {
 		// Checked before the kind: a revoke comes from a collective that failed earlier.
 		switch code {
@@ -523,7 +557,18 @@ func (r *run) check(st backend.Status, err error, buf []byte, src int) {
 			if !ok {
 				sentinel = errAborted
 			}
-			r.failf(sentinel, "rank %d abandoned the %v after an error", r.peer(src), k)
+			o := tagOrigin(st.Tag)
+			if code != abortPeerFailed || o == nil {
+				r.failf(sentinel, "rank %d abandoned the %v after an error", r.peer(src), k)
+				break
+			}
+			first := o.String()
+			if wo, ok := r.shadow().(interface{ WorldOrder() bool }); !ok || !wo.WorldOrder() {
+				first = "world " + first
+			}
+			err := argError(r.name, r.me, sentinel, "rank %d abandoned the %v after an error (%s first)", r.peer(src), k, first)
+			err.Origin = o
+			r.fail(err)
 		}
 		return
 	}

@@ -30,3 +30,7 @@ var ErrLauncher = errors.New("comm: started by a launcher gompi cannot join")
 // Error describes a failed operation: the operation, the other rank, the tag and the sizes
 // involved, wrapping one of the sentinel errors above.
 type Error = backend.Error
+
+// Origin is where a peer failure began (Error.Origin): the world rank that went first and
+// whether it finalized on purpose or died.
+type Origin = backend.Origin

@@ -54,30 +54,37 @@ func writeHangReport(dir string, rank int) {
 	}
 }
 
-// firstGoner is a world that knows which peer went first (gompi's engine).
-type firstGoner interface {
-	FirstGone() (peer int, graceful, ok bool)
+// originer is a world that knows where its failures began (gompi's engine).
+type originer interface {
+	Origin() (rank int, left, ok bool)
+	TellOrigin()
 }
 
-// writeBlame tells gompirun, when the rank fails because a peer went (err wraps
-// ErrPeerFailed), which peer this rank saw go first and whether it finalized: DIR/blame.RANK
-// holds "PEER left" or "PEER died". gompirun names that peer as where the failure began, even
-// when it exited with status 0 (a rank that returned early), rather than this rank.
-func writeBlame(rank int, err error) {
-	dir := os.Getenv(waits.EnvDir)
-	if dir == "" || !errors.Is(err, ErrPeerFailed) {
+// reportOrigin, when the rank fails because a peer went (err wraps ErrPeerFailed), tells its
+// peers still there where the failure began (their errors then name that rank, not only this
+// one), and tells gompirun: DIR/blame.RANK holds "PEER left" or "PEER died", the rank where
+// the failure began as this rank knows it (the first peer it saw go, or where that peer said
+// its own failure began). gompirun names that rank as where the failure began, even when it
+// exited with status 0 (a rank that returned early), rather than this rank.
+func reportOrigin(rank int, err error) {
+	if !errors.Is(err, ErrPeerFailed) {
 		return
 	}
-	g, ok := world.w.(firstGoner)
+	g, ok := world.w.(originer)
 	if !ok {
 		return
 	}
-	peer, graceful, ok := g.FirstGone()
+	g.TellOrigin()
+	dir := os.Getenv(waits.EnvDir)
+	if dir == "" {
+		return
+	}
+	peer, left, ok := g.Origin()
 	if !ok {
 		return
 	}
 	how := "died"
-	if graceful {
+	if left {
 		how = "left"
 	}
 	_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("blame.%d", rank)), []byte(fmt.Sprintf("%d %s\n", peer, how)), 0o600)

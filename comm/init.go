@@ -127,7 +127,7 @@ func Main(f func(world *Comm) error) {
 	}
 	if err := f(c); err != nil {
 		fmt.Fprintf(os.Stderr, "gompi: rank %d: %v\n", c.Rank(), err)
-		writeBlame(c.Rank(), err)
+		reportOrigin(c.Rank(), err)
 		os.Exit(1)
 	}
 	if err := Finalize(); err != nil {

@@ -155,6 +155,10 @@ func (r *runner) watch(ctx context.Context) *Result {
 			p.done = true
 			exitOf(&p.exit, ev.state)
 			p.exit.Stopped = why != causeNone
+			if r.server != nil {
+				// Ranks still starting stop waiting for its keys (Init fails naming it).
+				r.server.MarkGone(p.slot.Rank, p.exit.How())
+			}
 			if why == causeNone && p.exit.Failed() && r.cfg.KeepGoing {
 				r.keepGoing(p)
 			} else if why == causeNone && p.exit.Failed() {

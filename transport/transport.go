@@ -30,7 +30,17 @@ const (
 	Cancel Kind = 5
 	// Bye says the sender leaves on purpose; a connection closed after it is no failure.
 	Bye Kind = 6
+	// Fail says the sender is about to end because a failure that began elsewhere reached it:
+	// Aux is the world rank where it began (as far as the sender knows), and Flags carries
+	// FlagLeft when that rank left on purpose (finalized) rather than died. No payload. The
+	// sender's connection then ends without Bye, so it is a failed peer all the same; the
+	// frame only lets its peers' errors name where the failure began, not just the neighbour.
+	Fail Kind = 7
 )
+
+// FlagLeft, on a Fail frame, says the rank where the failure began finalized and left (its
+// work returned early) rather than died.
+const FlagLeft uint16 = 1
 
 // FlagReject, on a CTS, tells the sender the receiver will not read the payload (truncation):
 // the send completes without sending Data.
@@ -51,12 +61,14 @@ func (k Kind) String() string {
 		return "Cancel"
 	case Bye:
 		return "Bye"
+	case Fail:
+		return "Fail"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
 // Valid reports whether k is a known frame kind.
-func (k Kind) Valid() bool { return k >= Eager && k <= Bye }
+func (k Kind) Valid() bool { return k >= Eager && k <= Fail }
 
 // Header is the fixed part of every frame.
 type Header struct {

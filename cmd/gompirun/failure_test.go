@@ -290,14 +290,65 @@ func TestReportHangAfter(t *testing.T) {
 	}
 }
 
-// A rank that dies before Init, under --keep-going: the others wait in Init for it, and the
-// timeout's report says so (rather than that they are computing).
+// A rank that does not join the job: the others wait in Init for it, and the timeout's report
+// says so (rather than that they are computing).
 func TestHangReportInInit(t *testing.T) {
 	t.Parallel()
 	bin := buildTestdata(t, "allreduce")
-	res := gompirun(t, "", "-n", "3", "--keep-going", "--timeout", "2s", "-x", "GOMPI_TEST_EXIT_BEFORE_INIT=2", bin)
-	if res.code != 124 || !strings.Contains(res.stderr, "gompirun:   rank 0  in Init, joining the job: connecting to the other ranks") ||
-		!strings.Contains(res.stderr, "rank 2 exited with status 3") {
+	res := gompirun(t, "", "-n", "3", "--timeout", "2s", "-x", "GOMPI_TEST_STALL_BEFORE_INIT=2", bin)
+	if res.code != 124 || !strings.Contains(res.stderr, "gompirun:   rank 0  in Init, joining the job: connecting to the other ranks") {
 		t.Errorf("exit code %d, stderr %q", res.code, res.stderr)
+	}
+}
+
+// A rank that dies before Init, under --keep-going (without it gompirun ends the job at
+// once): gompirun tells the bootstrap service, and the others' Init fails at once naming the
+// dead rank and how it ended, rather than after the 60 s connect timeout; with the default
+// transports (the host exchange sees it) and with --transport tcp (the TCP transport's wait
+// for the ranks that connect to it does).
+func TestDeathBeforeInit(t *testing.T) {
+	t.Parallel()
+	bin := buildTestdata(t, "allreduce")
+	for _, tr := range []string{"auto", "tcp"} {
+		res := gompirun(t, "", "-n", "3", "--keep-going", "--tag-output", "--transport", tr, "-x", "GOMPI_TEST_EXIT_BEFORE_INIT=1", bin)
+		if res.code != 3 {
+			t.Errorf("--transport %s: exit code %d, want 3 (rank 1's); stderr %q", tr, res.code, res.stderr)
+		}
+		for _, r := range []int{0, 2} {
+			want := fmt.Sprintf("[%d] init: ", r)
+			var line string
+			for _, l := range strings.Split(res.stderr, "\n") {
+				if strings.HasPrefix(l, want) {
+					line = l
+				}
+			}
+			if !strings.Contains(line, "rank 1 exited with status 3 before it set") {
+				t.Errorf("--transport %s: rank %d's Init error %q does not name rank 1 and how it ended; stderr %q", tr, r, line, res.stderr)
+			}
+		}
+	}
+}
+
+// A rank that returns early while the others run an Allreduce loop, under --keep-going so
+// that every survivor lives to print its error: each names rank 2 as where its failure began,
+// also those whose call failed on another neighbour.
+func TestSurvivorsNameTheRankThatLeft(t *testing.T) {
+	t.Parallel()
+	bin := buildTestdata(t, "early")
+	res := gompirun(t, "", "-n", "4", "--keep-going", bin)
+	if res.code == 0 {
+		t.Fatalf("exit code 0; stderr %q", res.stderr)
+	}
+	for _, r := range []int{0, 1, 3} {
+		prefix := fmt.Sprintf("gompi: rank %d: ", r)
+		var line string
+		for _, l := range strings.Split(res.stderr, "\n") {
+			if strings.HasPrefix(l, prefix) {
+				line = l
+			}
+		}
+		if !strings.Contains(line, "rank 2 finalized and left") {
+			t.Errorf("rank %d's error %q does not name rank 2 as the rank that left; stderr %q", r, line, res.stderr)
+		}
 	}
 }

@@ -75,6 +75,25 @@ type Error struct {
 	Msg   string    // extra detail, may be empty
 	Err   error     // the sentinel (or a context's error)
 	Cause error     // what made it happen (the transport's error for a failed peer), or nil
+	// Origin, on an ErrPeerFailed error, is where the failure began as far as this rank knows:
+	// the rank that went first, which may be another than Peer (the neighbour that gave up
+	// because of it). nil when unknown.
+	Origin *Origin
+}
+
+// Origin is the rank where a failure began: the first rank to go, as the failing rank's peers
+// passed it on.
+type Origin struct {
+	Rank int  // its rank in the world
+	Left bool // it finalized and left on purpose (its work returned early) rather than died
+}
+
+// String describes o: "rank 3 finalized and left" or "rank 3 failed".
+func (o Origin) String() string {
+	if o.Left {
+		return fmt.Sprintf("rank %d finalized and left", o.Rank)
+	}
+	return fmt.Sprintf("rank %d failed", o.Rank)
 }
 
 // Error formats the error as "comm: OP from/to rank P, tag T: detail: cause".

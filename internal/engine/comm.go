@@ -69,6 +69,21 @@ func (c *Comm) local(world int) int {
 	return c.toLocal[world]
 }
 
+// WorldOrder reports whether c's ranks are the world's, in the world's order (the world and
+// its collective context, or a Dup of it), so that a world rank (an error's Origin) needs no
+// "world" before it.
+func (c *Comm) WorldOrder() bool {
+	if len(c.group) != c.e.size {
+		return false
+	}
+	for i, w := range c.group {
+		if i != w {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *Comm) localOrAny(world int) int {
 	if world == anySource {
 		return anySource

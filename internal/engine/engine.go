@@ -41,7 +41,7 @@ type queues struct {
 // messages keep their protocols. gompirun --strict sets it.
 const EnvStrict = "GOMPI_STRICT"
 
-// goneState is the first peer this rank saw go, and how (for blame: FirstGone).
+// goneState is the first peer this rank saw go, and how (for blame: World.Origin).
 type goneState struct {
 	peer     int
 	graceful bool
@@ -51,6 +51,9 @@ type peerState struct {
 	gone     bool
 	graceful bool  // it said Bye (finalized) rather than vanished
 	err      error // why it is gone
+	// told is where the peer said, in a Fail frame before it went, that its failure began;
+	// nil when it said nothing (it went first, or knew no better).
+	told *backend.Origin
 }
 
 // Engine is one rank's message engine over one transport. All its communicators share it.
@@ -83,7 +86,7 @@ type Engine struct {
 	nextID    uint64
 	usedCtx   map[uint32]bool // context ids taken by (or reserved for) communicators on this rank
 	peers     []peerState
-	firstGone *goneState // the first peer seen to go, nil while none has (FirstGone)
+	firstGone *goneState // the first peer seen to go, nil while none has (World.Origin)
 	strict    bool       // GOMPI_STRICT=1: see EnvStrict
 	closed    bool
 	// troubled is set (under mu) once the world is closed or any peer is gone, so that
@@ -180,6 +183,8 @@ func (e *Engine) Arrive(h transport.Header) ([]byte, any) {
 		return e.arriveData(h)
 	case transport.Cancel:
 		e.arriveCancel(h)
+	case transport.Fail:
+		e.arriveFail(h)
 	}
 	return nil, nil
 }
@@ -504,7 +509,8 @@ func (e *Engine) PeerFailed(peer int, graceful bool, cause error) {
 	if e.peers[peer].gone {
 		return
 	}
-	e.peers[peer] = peerState{gone: true, graceful: graceful, err: cause}
+	p := &e.peers[peer]
+	p.gone, p.graceful, p.err = true, graceful, cause
 	if e.firstGone == nil {
 		e.firstGone = &goneState{peer: peer, graceful: graceful}
 	}
@@ -541,8 +547,52 @@ func (e *Engine) PeerFailed(peer int, graceful bool, cause error) {
 	}
 }
 
-// peerErr describes the failure of r because world rank peer is gone. Caller holds e.mu, or
-// passes the transport's error as cause.
+// arriveFail records where the failure that is about to end peer h.Source began, as it says
+// (a Fail frame): the errors that peer's going causes here will name that rank too.
+func (e *Engine) arriveFail(h transport.Header) {
+	if h.Aux >= uint64(e.size) || h.Source < 0 || h.Source >= e.size {
+		return // not a rank of this job: nothing to name
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p := &e.peers[h.Source]; !p.gone && p.told == nil {
+		p.told = &backend.Origin{Rank: int(h.Aux), Left: h.Flags&transport.FlagLeft != 0}
+	}
+}
+
+// origin returns where the failures on this rank began, as far as it knows: where the first
+// peer to go said its failure began, or else that peer itself; nil while no peer has gone.
+// Caller holds e.mu.
+func (e *Engine) origin() *backend.Origin {
+	g := e.firstGone
+	if g == nil {
+		return nil
+	}
+	if t := e.peers[g.peer].told; t != nil {
+		return t
+	}
+	return &backend.Origin{Rank: g.peer, Left: g.graceful}
+}
+
+// originOf returns where the failure that made world rank peer go began: where peer said it
+// began, or else where this rank's own failures began (usually peer itself). Caller holds
+// e.mu.
+func (e *Engine) originOf(peer int) *backend.Origin {
+	if peer < 0 || peer >= len(e.peers) {
+		return nil
+	}
+	if t := e.peers[peer].told; t != nil {
+		return t
+	}
+	if o := e.origin(); o != nil {
+		return o
+	}
+	return &backend.Origin{Rank: peer, Left: e.peers[peer].graceful}
+}
+
+// peerErr describes the failure of r because world rank peer is gone, naming the rank where
+// the failure began when that is another: "rank 2 failed (rank 3 finalized and left first)".
+// Caller holds e.mu.
 func (e *Engine) peerErr(r *request, peer int, cause error) error {
 	local := r.c.local(peer)
 	if cause == nil && peer >= 0 && peer < len(e.peers) {
@@ -552,8 +602,16 @@ func (e *Engine) peerErr(r *request, peer int, cause error) error {
 	if peer >= 0 && peer < len(e.peers) && e.peers[peer].graceful {
 		what = fmt.Sprintf("rank %d finalized and left", local)
 	}
+	o := e.originOf(peer)
+	if o != nil && o.Rank != peer {
+		first := o.String()
+		if !r.c.WorldOrder() {
+			first = "world " + first
+		}
+		what += " (" + first + " first)"
+	}
 	return &backend.Error{Op: r.op, Dir: r.dir(), Peer: r.c.localOrAny(r.peer), Tag: tagOrNone(r.tag), Size: -1, Limit: -1,
-		Msg: what, Err: backend.ErrPeerFailed, Cause: cause}
+		Msg: what, Err: backend.ErrPeerFailed, Cause: cause, Origin: o}
 }
 
 func tagOrNone(tag int) int {

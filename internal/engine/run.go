@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/gompi/gompi/internal/backend"
 )
 
 // RunRanks runs body for every world concurrently, as the ranks of one in-process job (the
 // in-process transport, and TCP over loopback in tests), and returns their errors joined, each
 // prefixed with its rank. A rank whose body fails or panics is aborted with abort (its peers
-// see it fail); a rank that succeeds is finalized.
+// see it fail), after telling them where its failure began when a peer's going caused it
+// (World.TellOrigin); a rank that succeeds is finalized.
 func RunRanks(worlds []*World, body func(w *World) error, abort func(rank int, err error)) error {
 	errs := make([]error, len(worlds))
 	var wg sync.WaitGroup
@@ -19,6 +22,9 @@ func RunRanks(worlds []*World, body func(w *World) error, abort func(rank int, e
 			defer wg.Done()
 			if err := runOne(w, body); err != nil {
 				errs[i] = fmt.Errorf("rank %d: %w", i, err)
+				if errors.Is(err, backend.ErrPeerFailed) {
+					w.TellOrigin()
+				}
 				abort(i, err)
 				return
 			}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gompi/gompi/internal/waits"
+	"github.com/gompi/gompi/transport"
 )
 
 // Waits for the hang report (package waits): a goroutine about to park on a request (after any
@@ -92,16 +93,62 @@ func (c *Comm) describe() string {
 // registering is on (waits.Enabled).
 func (c *Comm) SetCollective(l *waits.Label) { c.coll.Store(l) }
 
-// FirstGone returns the first world rank this rank saw go (its connection ended), and whether
-// it said goodbye (finalized) rather than vanished; ok is false while every peer is there.
-// When a rank fails because a peer went, that peer is usually where the failure began: comm's
-// Main reports it to gompirun, which names it (launcher/blame.go).
-func (w *World) FirstGone() (peer int, graceful, ok bool) {
+// Origin returns where the failures on this rank began, as far as it knows: the world rank
+// that went first and whether it finalized (left) rather than died; ok is false while every
+// peer is there. It is the first peer this rank saw go, unless that peer said (in a Fail
+// frame) that its own failure began at another rank: then that rank. comm's Main reports it
+// to gompirun (blame.RANK), which names it (launcher/blame.go).
+func (w *World) Origin() (rank int, left, ok bool) {
 	e := w.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.firstGone == nil {
+	o := e.origin()
+	if o == nil {
 		return -1, false, false
 	}
-	return e.firstGone.peer, e.firstGone.graceful, true
+	return o.Rank, o.Left, true
+}
+
+// TellOrigin tells every peer still there that this rank is about to end because of a
+// failure that began elsewhere, and where (Origin), in a Fail frame: their errors, when this
+// rank's going fails their operations, then name that rank and not only this one. It does
+// nothing while no peer has gone. It waits at most a second for the frames to leave (a peer
+// that reads nothing must not hold up the exit of a rank that is failing anyway). The caller
+// then ends the rank without finalizing (an abort, or the process's exit).
+func (w *World) TellOrigin() {
+	e := w.e
+	e.mu.Lock()
+	o := e.origin()
+	var to []int
+	if o != nil {
+		for p := range e.peers {
+			if p != e.rank && p != o.Rank && !e.peers[p].gone {
+				to = append(to, p)
+			}
+		}
+	}
+	e.mu.Unlock()
+	if len(to) == 0 {
+		return
+	}
+	h := transport.Header{Kind: transport.Fail, Aux: uint64(o.Rank)}
+	if o.Left {
+		h.Flags = transport.FlagLeft
+	}
+	done := make(chan struct{}, len(to))
+	for _, p := range to {
+		go func() {
+			e.t.Send(p, h, nil) // a peer gone meanwhile needs no telling
+			done <- struct{}{}
+		}()
+	}
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	for range to {
+		select {
+		case <-done:
+		case <-t.C:
+			return
+		}
+	}
 }

@@ -523,8 +523,16 @@ func (t *Transport) Send(world int, h transport.Header, payload []byte) error {
 	}
 	n := min(len(payload), t.cfg.Chunk)
 	size := recLen(frameHdr, n)
-	rec, err := t.reserve(p, size)
-	if err != nil {
+	var rec []byte
+	var err error
+	if h.Kind == transport.Fail {
+		// Said by a rank about to end anyway, to a peer that may not be reading (a full
+		// ring): it must not wait, and holding out.mu while waiting would block Abort.
+		var ok bool
+		if rec, ok = p.out.w.reserve(size); !ok {
+			return fmt.Errorf("shm: no room for a Fail frame to rank %d", world)
+		}
+	} else if rec, err = t.reserve(p, size); err != nil {
 		return err
 	}
 	putHeader(rec, &h)

@@ -63,7 +63,8 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// FinalizeTimeout bounds how long Close waits for peers to close their side (default 30s).
 	FinalizeTimeout time.Duration
-	// Logf reports refused connections; default: a line on standard error.
+	// Logf reports refused connections (the first few of every 10 s, then how many more:
+	// acceptloop.Refusals); default: a line on standard error.
 	Logf func(format string, args ...any)
 	// SpinWait is how long a connection's reader keeps trying nonblocking reads before it
 	// parks: 0 (the default) parks at once. Spinning cuts small-message latency several-fold
@@ -193,7 +194,20 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 			results <- result{peer: p, c: c, err: err}
 		}()
 	}
-	go t.acceptLoop(ctx, higher, func(peer int, c *net.TCPConn) { results <- result{peer: peer, c: c} })
+	refusals := &acceptloop.Refusals{Logf: cfg.Logf}
+	go t.acceptLoop(ctx, higher, refusals, func(peer int, c *net.TCPConn) { results <- result{peer: peer, c: c} })
+	// A higher rank that ends before it publishes its address will never connect: the store
+	// says so (bootstrap.ErrRankGone, once gompirun marks it gone), and New gives up at once.
+	for p := range higher {
+		go func() {
+			if _, err := cfg.Store.Get(ctx, addrKey(p)); errors.Is(err, bootstrap.ErrRankGone) {
+				select {
+				case results <- result{peer: p, err: fmt.Errorf("tcp: rank %d: no connection from rank %d: %w", cfg.Rank, p, err)}:
+				case <-ctx.Done():
+				}
+			}
+		}()
+	}
 	var errs []error
 	dials := len(cfg.Peers) - len(higher) // each dialer sends one result, also when ctx ends
 	take := func(r result) {
@@ -211,6 +225,9 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 		case r := <-results:
 			got++
 			take(r)
+			if errors.Is(r.err, bootstrap.ErrRankGone) {
+				got = len(cfg.Peers) // the job cannot start: stop waiting for the others
+			}
 		case <-ctx.Done():
 			// The dialers end with ctx, each with an error naming both ends (connectFailure).
 			for ; dials > 0; got++ {
@@ -230,6 +247,7 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 		}
 	}
 	ln.Close()
+	refusals.Close() // the count of refusals not logged yet, if any
 	if len(errs) > 0 {
 		for _, c := range t.conns {
 			if c != nil {
@@ -257,16 +275,19 @@ func newConn(peer int, c *net.TCPConn, spin time.Duration) *conn {
 }
 
 // acceptLoop accepts until every rank in want has passed the handshake or ctx ends.
-// Connections that fail the handshake are logged and closed; the job goes on.
-func (t *Transport) acceptLoop(ctx context.Context, want map[int]bool, found func(int, *net.TCPConn)) {
+// Connections that fail the handshake are closed and logged (rate-limited: refusals); the job
+// goes on. At most acceptloop.MaxHandshakes connections are in their handshake at once (each
+// bounded by HandshakeTimeout); the next ones wait in the listen backlog.
+func (t *Transport) acceptLoop(ctx context.Context, want map[int]bool, refusals *acceptloop.Refusals, found func(int, *net.TCPConn)) {
 	var mu sync.Mutex
 	seen := map[int]bool{}
+	gate := acceptloop.NewGate(acceptloop.MaxHandshakes)
 	go func() { <-ctx.Done(); t.ln.Close() }()
 	for {
 		mu.Lock()
 		done := len(seen) == len(want)
 		mu.Unlock()
-		if done {
+		if done || !gate.Enter(ctx.Done()) {
 			return
 		}
 		// Through errors that pass (a flood exhausting descriptors: EMFILE), until the
@@ -277,6 +298,7 @@ func (t *Transport) acceptLoop(ctx context.Context, want map[int]bool, found fun
 		}
 		go func() {
 			peer, err := peerauth.Accept(nc, t.cfg.Secret, t.cfg.JobID, t.cfg.Rank, t.cfg.Size, t.cfg.HandshakeTimeout)
+			gate.Leave()
 			if err == nil {
 				mu.Lock()
 				if seen[peer] {
@@ -289,7 +311,7 @@ func (t *Transport) acceptLoop(ctx context.Context, want map[int]bool, found fun
 				mu.Unlock()
 			}
 			if err != nil {
-				t.cfg.Logf("refused connection from %s: %v", nc.RemoteAddr(), err)
+				refusals.Refused("refused connection from %s: %v", nc.RemoteAddr(), err)
 				nc.Close()
 				return
 			}
@@ -417,6 +439,12 @@ func (t *Transport) Send(peer int, h transport.Header, payload []byte) error {
 	defer c.wmu.Unlock()
 	if c.bye {
 		return errors.New("tcp: transport closed")
+	}
+	if h.Kind == transport.Fail {
+		// Said by a rank about to end anyway: it must not hold wmu (which Abort takes) for
+		// long behind a peer that reads nothing.
+		c.c.SetWriteDeadline(time.Now().Add(time.Second))
+		defer c.c.SetWriteDeadline(time.Time{})
 	}
 	encodeHeader(&c.hdr, &h)
 	c.bufs[0], c.bufs[1] = c.hdr[:], payload

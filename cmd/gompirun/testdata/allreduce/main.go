@@ -4,7 +4,8 @@
 //
 // For failure tests: with GOMPI_TEST_DIE_RANK=R and GOMPI_TEST_DIE_AT=I, rank R kills itself
 // with SIGKILL before iteration I (with GOMPI_TEST_PANIC=1 it panics instead); rank
-// GOMPI_TEST_EXIT_BEFORE_INIT exits with status 3 before Init; with
+// GOMPI_TEST_EXIT_BEFORE_INIT exits with status 3 before Init, rank
+// GOMPI_TEST_STALL_BEFORE_INIT waits for ever before Init; with
 // GOMPI_TEST_IGNORE_TERM=1 the ranks ignore SIGTERM, so
 // only the library's peer-failure detection can end the survivors. A rank whose call fails
 // prints "rank R: peer failure: ERR" when errors.Is(err, comm.ErrPeerFailed), else
@@ -42,6 +43,9 @@ func main() {
 	}
 	if r := os.Getenv("GOMPI_TEST_EXIT_BEFORE_INIT"); r != "" && r == os.Getenv("GOMPI_RANK") {
 		os.Exit(3) // dies before it joins the job
+	}
+	if r := os.Getenv("GOMPI_TEST_STALL_BEFORE_INIT"); r != "" && r == os.Getenv("GOMPI_RANK") {
+		select {} // never joins the job, and never ends on its own
 	}
 	c, err := comm.Init()
 	if err != nil {
