@@ -18,7 +18,6 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -195,35 +194,36 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 	}
 	go t.acceptLoop(ctx, higher, func(peer int, c *net.TCPConn) { results <- result{peer: peer, c: c} })
 	var errs []error
-	dials := len(cfg.Peers) - len(higher) // each dialer sends one result, also when ctx ends
-	take := func(r result) {
-		if r.peer < cfg.Rank {
-			dials--
-		}
-		if r.err != nil {
-			errs = append(errs, r.err)
-			return
-		}
-		t.conns[r.peer] = newConn(r.peer, r.c, t.cfg.SpinWait)
-	}
+	dials := len(cfg.Peers) - len(higher) // dialers yet to report; each does, also when ctx ends
 	for got := 0; got < len(cfg.Peers); {
 		select {
 		case r := <-results:
 			got++
-			take(r)
+			if r.peer < cfg.Rank {
+				dials--
+			}
+			if r.err != nil {
+				errs = append(errs, r.err)
+				continue
+			}
+			t.conns[r.peer] = newConn(r.peer, r.c, t.cfg.SpinWait)
 		case <-ctx.Done():
-			// The dialers end with ctx, each with an error naming both ends (connectFailure).
-			for ; dials > 0; got++ {
-				take(<-results)
+			// The dialers end with ctx, each with an error naming both ends (connectFailure):
+			// take theirs, and report only the higher ranks that never connected as missing.
+			for ; dials > 0; dials-- {
+				if r := <-results; r.err != nil {
+					errs = append(errs, r.err)
+				} else {
+					t.conns[r.peer] = newConn(r.peer, r.c, t.cfg.SpinWait)
+				}
 			}
 			var missing []int
-			for p := range higher {
-				if t.conns[p] == nil {
+			for _, p := range cfg.Peers {
+				if t.conns[p] == nil && higher[p] {
 					missing = append(missing, p)
 				}
 			}
 			if len(missing) > 0 {
-				slices.Sort(missing)
 				errs = append(errs, fmt.Errorf("tcp: rank %d (listening at %s): no connection from ranks %v: %w", cfg.Rank, ln.Addr(), missing, ctx.Err()))
 			}
 			got = len(cfg.Peers) // stop waiting
