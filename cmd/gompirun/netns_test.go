@@ -95,6 +95,19 @@ func TestNamespaces(t *testing.T) {
 		}
 	}
 
+	// Hosts by name: no rank is given an address, and each listens on the one of its
+	// interface that routes to the bootstrap service (here the veth, not loopback).
+	named := runCmd(t, env, "ip", "netns", "exec", ns1, gompirunBin, "--tag-output", "--host", "hosta:2,hostb:2",
+		"--bootstrap-addr", nsHosts[0], "--launch-agent", "/bin/sh "+agent, meshBin)
+	if named.code != 0 {
+		t.Fatalf("hosts by name: exit code %d, stderr %q", named.code, named.stderr)
+	}
+	for r := range 4 {
+		if want := fmt.Sprintf("[%d] rank %d/4 sum=6 host=%s\n", r, r, hostOf(r)); !strings.Contains(named.stdout, want) {
+			t.Errorf("hosts by name: output %q lacks %q", named.stdout, want)
+		}
+	}
+
 	// --iface: no rank is given its address (hosts by IP are, without --iface); each picks
 	// the one of its interface in the block, and the transports connect there.
 	iface := run(append([]string{"--iface", "10.77.0.0/24", p0.name}, p0.args...)...)

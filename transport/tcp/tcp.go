@@ -18,7 +18,6 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -209,38 +208,39 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 		}()
 	}
 	var errs []error
-	dials := len(cfg.Peers) - len(higher) // each dialer sends one result, also when ctx ends
-	take := func(r result) {
-		if r.peer < cfg.Rank {
-			dials--
-		}
-		if r.err != nil {
-			errs = append(errs, r.err)
-			return
-		}
-		t.conns[r.peer] = newConn(r.peer, r.c, t.cfg.SpinWait)
-	}
+	dials := len(cfg.Peers) - len(higher) // dialers yet to report; each does, also when ctx ends
 	for got := 0; got < len(cfg.Peers); {
 		select {
 		case r := <-results:
 			got++
-			take(r)
-			if errors.Is(r.err, bootstrap.ErrRankGone) {
-				got = len(cfg.Peers) // the job cannot start: stop waiting for the others
+			if r.peer < cfg.Rank {
+				dials--
 			}
+			if r.err != nil {
+				errs = append(errs, r.err)
+				if errors.Is(r.err, bootstrap.ErrRankGone) {
+					got = len(cfg.Peers) // the job cannot start: stop waiting for the others
+				}
+				continue
+			}
+			t.conns[r.peer] = newConn(r.peer, r.c, t.cfg.SpinWait)
 		case <-ctx.Done():
-			// The dialers end with ctx, each with an error naming both ends (connectFailure).
-			for ; dials > 0; got++ {
-				take(<-results)
+			// The dialers end with ctx, each with an error naming both ends (connectFailure):
+			// take theirs, and report only the higher ranks that never connected as missing.
+			for ; dials > 0; dials-- {
+				if r := <-results; r.err != nil {
+					errs = append(errs, r.err)
+				} else {
+					t.conns[r.peer] = newConn(r.peer, r.c, t.cfg.SpinWait)
+				}
 			}
 			var missing []int
-			for p := range higher {
-				if t.conns[p] == nil {
+			for _, p := range cfg.Peers {
+				if t.conns[p] == nil && higher[p] {
 					missing = append(missing, p)
 				}
 			}
 			if len(missing) > 0 {
-				slices.Sort(missing)
 				errs = append(errs, fmt.Errorf("tcp: rank %d (listening at %s): no connection from ranks %v: %w", cfg.Rank, ln.Addr(), missing, ctx.Err()))
 			}
 			got = len(cfg.Peers) // stop waiting
@@ -249,6 +249,12 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 	ln.Close()
 	refusals.Close() // the count of refusals not logged yet, if any
 	if len(errs) > 0 {
+		cancel() // dialers still running (the loop stopped early) end, and their sockets close
+		for ; dials > 0; dials-- {
+			if r := <-results; r.c != nil {
+				r.c.Close()
+			}
+		}
 		for _, c := range t.conns {
 			if c != nil {
 				c.c.Close()
