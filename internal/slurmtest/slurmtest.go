@@ -25,15 +25,21 @@ import (
 const JobTimeout = 3 * time.Minute
 
 // NeedSlurm skips t unless sinfo lists a node that can run a job now (idle, mixed or
-// allocated: the test partition oversubscribes).
+// allocated: the test partition oversubscribes). With GOMPI_REQUIRE_SLURM=1 in the
+// environment (.ci/run sets it once it has started Slurm) it fails t instead of skipping.
 func NeedSlurm(t testing.TB) {
 	t.Helper()
+	skip := t.Skip
+	skipf := t.Skipf
+	if os.Getenv("GOMPI_REQUIRE_SLURM") == "1" {
+		skip, skipf = t.Fatal, t.Fatalf
+	}
 	if _, err := exec.LookPath("srun"); err != nil {
-		t.Skip("SKIP: no srun on PATH: Slurm is not installed (scripts/slurm-up.sh installs and starts a one-node Slurm)")
+		skip("SKIP: no srun on PATH: Slurm is not installed (scripts/slurm-up.sh installs and starts a one-node Slurm)")
 	}
 	out, err := exec.Command("sinfo", "-h", "-o", "%t").CombinedOutput()
 	if err != nil {
-		t.Skipf("SKIP: sinfo failed (%v: %s): no Slurm controller running (scripts/slurm-up.sh starts one)", err, bytes.TrimSpace(out))
+		skipf("SKIP: sinfo failed (%v: %s): no Slurm controller running (scripts/slurm-up.sh starts one)", err, bytes.TrimSpace(out))
 	}
 	for _, s := range strings.Fields(string(out)) {
 		switch strings.TrimRight(s, "*~#") {
@@ -41,7 +47,7 @@ func NeedSlurm(t testing.TB) {
 			return
 		}
 	}
-	t.Skipf("SKIP: sinfo finds no usable node (states: %q): Slurm is not ready (scripts/slurm-up.sh)", strings.TrimSpace(string(out)))
+	skipf("SKIP: sinfo finds no usable node (states: %q): Slurm is not ready (scripts/slurm-up.sh)", strings.TrimSpace(string(out)))
 }
 
 // NeedMpirun skips t unless OpenMPI's mpirun is on PATH.
