@@ -98,6 +98,7 @@ func TestRankSurvivesDescriptorFlood(t *testing.T) {
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
+	t.Logf("child:\n%s", out)
 }
 
 func rankFloodChild(t *testing.T) {
@@ -128,20 +129,54 @@ func rankFloodChild(t *testing.T) {
 		}
 	}
 	t.Logf("%d connections exhausted the descriptors", len(flood))
+	// Whether rank 0's Accept or this dialer ran out first depends on scheduling. Make sure
+	// Accept does: take every descriptor left, free one, and dial once more; the connection
+	// the kernel completes then waits for an Accept that has no descriptor for it.
+	emfile := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, l := range logs {
+			if strings.Contains(l, "too many open files") {
+				return true
+			}
+		}
+		return false
+	}
+	var fill []*os.File
+	for {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			break
+		}
+		fill = append(fill, f)
+	}
+	for len(fill) > 0 && !emfile() {
+		fill[len(fill)-1].Close()
+		fill = fill[:len(fill)-1]
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			flood = append(flood, c)
+			break
+		}
+	}
+	// Wait for rank 0 to say so (an event, bounded only as a guard against a broken test).
+	for deadline := time.Now().Add(20 * time.Second); !emfile() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, f := range fill {
+		f.Close()
+	}
 	for _, c := range flood {
 		c.Close()
+	}
+	if !emfile() {
+		mu.Lock()
+		t.Errorf("rank 0's Accept never failed for lack of descriptors (log %q): the flood did not test what it should", logs)
+		mu.Unlock()
 	}
 	exchange(t, connect())
 	mu.Lock()
 	defer mu.Unlock()
 	t.Logf("rank 0's log: %q", logs)
-	emfile := false
-	for _, l := range logs {
-		emfile = emfile || strings.Contains(l, "too many open files")
-	}
-	if !emfile {
-		t.Errorf("rank 0's Accept never failed for lack of descriptors (log %q): the flood did not test what it should", logs)
-	}
 }
 
 // A flood of bad handshakes on a rank's port is logged as the first RefusalBurst lines and one
