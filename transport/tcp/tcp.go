@@ -180,17 +180,29 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 	}
 	results := make(chan result, cfg.Size)
 	higher := map[int]bool{}
+	var lower []int
+	var keys []string
 	for _, p := range cfg.Peers {
 		if p > cfg.Rank {
 			higher[p] = true
-			continue
+		} else {
+			lower = append(lower, p)
+			keys = append(keys, addrKey(p))
 		}
+	}
+	go t.acceptLoop(ctx, higher, func(peer int, c *net.TCPConn) { results <- result{peer: peer, c: c} })
+	// The lower ranks' addresses, in one request to the store.
+	addrs, err := bootstrap.GetMany(ctx, cfg.Store, keys)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("tcp: rank %d: look up the addresses of ranks %v: %w", cfg.Rank, lower, err)
+	}
+	for i, p := range lower {
 		go func() {
-			c, err := t.dial(ctx, p)
+			c, err := t.dial(ctx, p, string(addrs[i]))
 			results <- result{peer: p, c: c, err: err}
 		}()
 	}
-	go t.acceptLoop(ctx, higher, func(peer int, c *net.TCPConn) { results <- result{peer: peer, c: c} })
 	var errs []error
 	for got := 0; got < len(cfg.Peers); {
 		select {
@@ -281,12 +293,8 @@ func (t *Transport) acceptLoop(ctx context.Context, want map[int]bool, found fun
 	}
 }
 
-// dial connects to the lower rank p, retrying while p is not yet listening.
-func (t *Transport) dial(ctx context.Context, p int) (*net.TCPConn, error) {
-	addr, err := t.cfg.Store.Get(ctx, addrKey(p))
-	if err != nil {
-		return nil, fmt.Errorf("tcp: rank %d: look up rank %d: %w", t.cfg.Rank, p, err)
-	}
+// dial connects to the lower rank p at addr, retrying while p is not yet listening.
+func (t *Transport) dial(ctx context.Context, p int, addr string) (*net.TCPConn, error) {
 	var d net.Dialer
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
 		nc, err := d.DialContext(ctx, "tcp", string(addr))
