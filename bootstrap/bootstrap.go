@@ -30,3 +30,29 @@ type Store interface {
 	// Get returns the value of key, waiting until some rank sets it or ctx is done.
 	Get(ctx context.Context, key string) ([]byte, error)
 }
+
+// Gatherer is a Store that can fetch many keys in one request: a job's start-up asks for the
+// same key of every rank, and one round trip to the launcher per rank (rather than one per
+// pair of ranks) keeps start-up linear in the job's size. Client and MemStore implement it.
+type Gatherer interface {
+	// GetMany returns the values of keys, in order, waiting until every one is set or ctx
+	// is done.
+	GetMany(ctx context.Context, keys []string) ([][]byte, error)
+}
+
+// GetMany returns the values of keys from s, in order, waiting until every one is set or ctx
+// is done: in one request when s is a Gatherer, else by one Get per key.
+func GetMany(ctx context.Context, s Store, keys []string) ([][]byte, error) {
+	if g, ok := s.(Gatherer); ok {
+		return g.GetMany(ctx, keys)
+	}
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		v, err := s.Get(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}

@@ -199,7 +199,7 @@ func (cl *Client) wait(ctx context.Context, m *message, ch chan *message) (*mess
 		_, still := cl.pending[m.id]
 		delete(cl.pending, m.id)
 		cl.mu.Unlock()
-		if still && m.op == opGet {
+		if still && (m.op == opGet || m.op == opMany) {
 			cl.write(&message{op: opCancel, id: m.id}) // best effort; a failure closes the client
 		}
 		return nil, ctx.Err()
@@ -253,4 +253,34 @@ func (cl *Client) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("bootstrap: Get %q: %w", key, err)
 	}
 	return r.value, nil
+}
+
+// GetMany returns the values of keys, in order, in one request to the server, answered when
+// every key is set (or ctx is done). It implements Gatherer. Errors wrap ErrTooLarge (the
+// request or its answer is over the limits), ErrClosed or ctx's error.
+func (cl *Client) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	req, err := encodeKeys(keys)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: GetMany of %d keys: %w", len(keys), err)
+	}
+	m := &message{op: opMany, value: req}
+	ch, err := cl.send(m)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: GetMany of %d keys: %w", len(keys), err)
+	}
+	r, err := cl.wait(ctx, m, ch)
+	if err == nil {
+		err = errOf(r.status, r.value)
+	}
+	var vals [][]byte
+	if err == nil {
+		vals, err = decodeValues(r.value, len(keys))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: GetMany of %d keys: %w", len(keys), err)
+	}
+	return vals, nil
 }

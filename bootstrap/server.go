@@ -191,7 +191,14 @@ func (s *Server) serve(c net.Conn) {
 			if !sc.reply(m.id, err, nil) {
 				return
 			}
-		case opGet:
+		case opGet, opMany:
+			var keys []string
+			if m.op == opMany {
+				if keys, err = decodeKeys(m.value); err != nil {
+					s.refuse(c, err)
+					return
+				}
+			}
 			rctx, rcancel := context.WithCancel(ctx)
 			if !sc.track(m.id, rcancel) {
 				rcancel()
@@ -202,11 +209,20 @@ func (s *Server) serve(c net.Conn) {
 			go func() {
 				defer reqs.Done()
 				defer rcancel()
-				v, err := s.store.Get(rctx, m.key)
+				var v []byte
+				var err error
+				if m.op == opGet {
+					v, err = s.store.Get(rctx, m.key)
+				} else {
+					var vals [][]byte
+					if vals, err = s.store.GetMany(rctx, keys); err == nil {
+						v, err = encodeValues(vals)
+					}
+				}
 				if !sc.untrack(m.id) {
 					return // cancelled by the client: it no longer waits for an answer
 				}
-				if err != nil && !errors.Is(err, ErrRankGone) {
+				if err != nil && !errors.Is(err, ErrRankGone) && !errors.Is(err, ErrTooLarge) {
 					err = errorf(ErrClosed, "server closing")
 				}
 				if !sc.reply(m.id, err, v) {

@@ -383,6 +383,7 @@ func TestNewServerErrors(t *testing.T) {
 
 func FuzzReadMessage(f *testing.F) {
 	f.Add((&message{op: opSet, id: 3, key: "k", value: []byte("v")}).encode(nil))
+	f.Add((&message{op: opMany, id: 2, value: []byte{0, 1, 'k'}}).encode(nil))
 	f.Add((&message{op: opReply, status: statusExists, id: 1, value: []byte("exists")}).encode(nil))
 	f.Add([]byte{opGet, 0, 0xff, 0xff, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -18,6 +18,9 @@ import (
 // start starts every rank. On error, the ranks already started are left for the caller to kill.
 func (r *runner) start() (int, error) {
 	r.events = make(chan exitEvent, len(r.slots))
+	if err := checkDescriptors(len(r.slots)); err != nil {
+		return ExitLaunchFailed, err
+	}
 	for _, s := range r.slots {
 		p := &proc{slot: s, exit: RankExit{Rank: s.Rank, Host: s.Host, Status: -1}}
 		r.procs = append(r.procs, p)
@@ -157,4 +160,34 @@ func (r *runner) startRank(p *proc) error {
 		r.events <- exitEvent{i: i, state: cmd.ProcessState}
 	}()
 	return nil
+}
+
+// Descriptors gompirun holds per rank while the job starts: the read ends of the rank's
+// stdout and stderr pipes, the pidfd Go's os/exec waits on, and the rank's connection to the
+// bootstrap service (closed once the rank has joined); and a margin for everything else.
+const (
+	fdsPerRank = 4
+	fdsMargin  = 64
+)
+
+// checkDescriptors fails, saying what to do, when gompirun's descriptor limit (RLIMIT_NOFILE,
+// whose soft limit Go raises to the hard one at start) cannot hold what n ranks need, rather
+// than failing at the rank where it runs out, with "too many open files".
+func checkDescriptors(n int) error {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return nil // unknown: let the start say
+	}
+	need := uint64(fdsPerRank*n + fdsMargin)
+	if lim.Cur >= need {
+		return nil
+	}
+	if lim.Max >= need {
+		lim.Cur = need
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim) == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("launcher: %d ranks need about %d open files in gompirun (%d per rank and %d more), but its limit is %d (ulimit -n); raise it (ulimit -n %d) or run fewer ranks",
+		n, need, fdsPerRank, fdsMargin, lim.Cur, need)
 }

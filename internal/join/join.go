@@ -105,6 +105,8 @@ func Start(env *bootstrap.Env) (transport.Transport, error) {
 }
 
 // sameHost publishes which host this rank is on and returns the ranks on the same one,
+// (one Set and one GetMany: the job's start-up makes two requests per rank to the launcher,
+// not one per pair of ranks),
 // ascending, and the host of every rank (numbered in the order of each host's lowest rank).
 // Two ranks share a host when they run on the same kernel (boot id) in the same network
 // namespace, where their Unix sockets can meet.
@@ -113,18 +115,20 @@ func sameHost(ctx context.Context, env *bootstrap.Env, store bootstrap.Store) ([
 	if err := store.Set(ctx, "gompi/host/"+strconv.Itoa(env.Rank), []byte(me)); err != nil {
 		return nil, nil, fmt.Errorf("publish this rank's host: %w", err)
 	}
+	keys := make([]string, env.Size)
+	for r := range keys {
+		keys[r] = "gompi/host/" + strconv.Itoa(r)
+	}
+	// One request for all: the launcher answers once every rank has published its host.
+	ids, err := bootstrap.GetMany(ctx, store, keys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("look up the hosts of the job's %d ranks: %w", env.Size, err)
+	}
 	var local []int
 	hosts := make([]int, env.Size)
 	number := map[string]int{}
 	for r := range env.Size {
-		id := me
-		if r != env.Rank {
-			b, err := store.Get(ctx, "gompi/host/"+strconv.Itoa(r))
-			if err != nil {
-				return nil, nil, fmt.Errorf("look up the host of rank %d: %w", r, err)
-			}
-			id = string(b)
-		}
+		id := string(ids[r])
 		if id == me {
 			local = append(local, r)
 		}

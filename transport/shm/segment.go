@@ -17,15 +17,18 @@ import (
 // Layout (all offsets 64-byte aligned, integers little-endian, n = local ranks):
 //
 //	0                 header: magic u64, version u32, n u32, ring size u64, ring stride u64
-//	ctlOff + i·128    control block of local rank i: word 0 "sleeping" (u32), alone in its line
+//	deathsOff         deaths (u32): how many ranks the leader has marked dead, alone in its line
+//	ctlOff + i·128    control block of local rank i: word 0 "sleeping" (u32), alone in its line;
+//	                  word 16 (the next line) "dead" (u32), set by the leader when i died
 //	ringsOff + k·stride  the ring from local rank i to local rank j, k = i·(n-1) + (j or j-1):
 //	                     line A, written by the writer: "writer waiting for space" (u32)
 //	                     line B, written by the reader: tail (u64), pulls done (u64)
 //	                     data: ring size bytes of records (ring.go)
 const (
 	segMagic    = 0x676f6d70_69736d31 // "gompism1"
-	segVersion  = 1
+	segVersion  = 2
 	lineSize    = 64
+	deathsOff   = 64
 	ctlOff      = 4096
 	ctlStride   = 2 * lineSize
 	ringCtlSize = 2 * lineSize
@@ -151,3 +154,8 @@ func (s *segment) word32(off int) *uint32 { return (*uint32)(unsafe.Pointer(&s.m
 // sleeping is the flag of local rank i that says no goroutine of it is polling: a peer that
 // gives it work must wake it (doorbell.go).
 func (s *segment) sleeping(i int) *uint32 { return s.word32(ctlOff + i*ctlStride) }
+
+// dead is the flag of local rank i that the leader sets when i's process ended without a
+// goodbye; deaths counts such flags set, so that a rank looks at the flags only when it grew.
+func (s *segment) dead(i int) *uint32 { return s.word32(ctlOff + i*ctlStride + lineSize) }
+func (s *segment) deaths() *uint32    { return s.word32(deathsOff) }

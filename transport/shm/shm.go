@@ -10,9 +10,11 @@
 // Nobody polls a rank that is not waiting, and a waiting rank polls only for a while (the
 // placement layer's wait policy) before it parks. A parked rank says so in the segment, and a
 // peer that hands it work then rings its doorbell, an eventfd its progress goroutine reads
-// (doorbell.go). A Unix socket per pair, kept open for the life of the job, tells each rank at
-// once when a peer dies (shared memory has no end of file), and carried the setup: the
-// membership handshake, the segment and the doorbells (connect.go).
+// (doorbell.go). A Unix socket from every rank to the host's first rank (the leader), kept open
+// for the life of the job, carried the setup (the membership handshake, the segment, the
+// doorbells) and tells the leader at once when a rank dies (shared memory has no end of file);
+// the leader passes the word to the others through the segment and their doorbells
+// (connect.go).
 //
 // The engine (internal/engine) does matching and the protocols over this transport as over any
 // other; the transport delivers frames per pair in order.
@@ -162,6 +164,7 @@ type Transport struct {
 	external      atomic.Bool  // goroutines may wait on request channels (Watch)
 	parkedSenders atomic.Int32 // goroutines parked for ring space or a pull
 	sleeping      *uint32      // this rank's flag in the segment
+	deathsSeen    uint32       // the segment's count of deaths when checkDeaths last looked (progress goroutine only)
 
 	changed   chan struct{} // a peer said goodbye or died (for Close)
 	wg        sync.WaitGroup
@@ -174,11 +177,11 @@ type Transport struct {
 // peer is one rank on the same host.
 type peer struct {
 	world, local int
-	pid          int // its process, as this process sees it (for CMA)
-	conn         *net.UnixConn
-	bell         int     // its doorbell
-	sleeping     *uint32 // its flag in the segment
-	cma          bool    // it copies our Data payloads from our memory
+	pid          int           // its process, as this process sees it (for CMA)
+	conn         *net.UnixConn // the socket of the setup's star (to or from the leader); nil between two others
+	bell         int           // its doorbell
+	sleeping     *uint32       // its flag in the segment
+	cma          bool          // it copies our Data payloads from our memory
 
 	out struct {
 		mu     sync.Mutex // guards w, sent and bye; one frame at a time
@@ -247,10 +250,13 @@ func (t *Transport) Start(h transport.Handler) {
 	if len(t.list) == 0 {
 		return
 	}
-	t.wg.Add(1 + len(t.list))
+	t.wg.Add(1)
 	go t.progress()
 	for _, p := range t.list {
-		go t.watch(p)
+		if p.conn != nil {
+			t.wg.Add(1)
+			go t.watch(p)
+		}
 	}
 }
 
@@ -662,6 +668,7 @@ func (t *Transport) progress() {
 	defer t.wg.Done()
 	var b [8]byte
 	for {
+		t.checkDeaths()
 		t.beginPoll()
 		for range 1000 {
 			if !t.poll() {
@@ -677,7 +684,8 @@ func (t *Transport) progress() {
 }
 
 // watch waits for the socket to p to close, which happens when p ends, however it ends: then
-// p's last frames are read, and unless one was its goodbye, p failed.
+// p's last frames are read, and unless one was its goodbye, p failed. Only the sockets of the
+// setup's star are watched: the leader's to every rank, every other rank's to the leader.
 func (t *Transport) watch(p *peer) {
 	defer t.wg.Done()
 	var b [1]byte
@@ -687,6 +695,53 @@ func (t *Transport) watch(p *peer) {
 	}
 	if err == nil || err == io.EOF {
 		err = errors.New("process ended without saying goodbye")
+	}
+	if !t.gone(p, err) && t.me == 0 {
+		t.relay(p)
+	}
+}
+
+// relay is the leader's word to the host that p died: it marks p dead in the segment and rings
+// every other rank's doorbell, whose progress goroutine then sees the mark (checkDeaths).
+func (t *Transport) relay(p *peer) {
+	t.pollMu.Lock()
+	defer t.pollMu.Unlock()
+	if t.unmapped {
+		return
+	}
+	atomic.StoreUint32(t.seg.dead(p.local), 1)
+	atomic.AddUint32(t.seg.deaths(), 1)
+	for _, q := range t.list {
+		if q != p && !q.gone.Load() {
+			ring(q.bell)
+		}
+	}
+}
+
+// checkDeaths looks for ranks the leader marked dead since it last looked, and ends them as
+// watch does with a closed socket. The progress goroutine calls it whenever it wakes.
+func (t *Transport) checkDeaths() {
+	if t.me == 0 || t.closing.Load() {
+		return
+	}
+	n := atomic.LoadUint32(t.seg.deaths())
+	if n == t.deathsSeen {
+		return
+	}
+	t.deathsSeen = n
+	for _, p := range t.list {
+		if p.conn == nil && !p.gone.Load() && atomic.LoadUint32(t.seg.dead(p.local)) != 0 {
+			t.gone(p, fmt.Errorf("process ended without saying goodbye (rank %d, the first on this host, saw it end)", t.cfg.Local[0]))
+		}
+	}
+}
+
+// gone ends p after its process ended for the reason err: p's last frames are read, and
+// unless one was its goodbye, every pending operation with p fails. It reports whether p
+// had said goodbye.
+func (t *Transport) gone(p *peer, err error) bool {
+	if t.closing.Load() {
+		return true
 	}
 	t.pollMu.Lock()
 	graceful := p.in.bye
@@ -711,6 +766,7 @@ func (t *Transport) watch(p *peer) {
 		t.h.PeerFailed(p.world, false, err)
 	}
 	t.signalChanged()
+	return graceful
 }
 
 func (t *Transport) signalChanged() {
@@ -787,7 +843,9 @@ func (t *Transport) shutdown() {
 	t.closing.Store(true)
 	close(t.done)
 	for _, p := range t.list {
-		p.conn.Close()
+		if p.conn != nil {
+			p.conn.Close()
+		}
 	}
 	if t.bell != nil {
 		t.bell.Close()

@@ -183,25 +183,46 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 	}
 	results := make(chan result, cfg.Size)
 	higher := map[int]bool{}
+	var lower []int
+	var keys []string
 	for _, p := range cfg.Peers {
 		if p > cfg.Rank {
 			higher[p] = true
-			continue
+		} else {
+			lower = append(lower, p)
+			keys = append(keys, addrKey(p))
 		}
-		go func() {
-			c, err := t.dial(ctx, p)
-			results <- result{peer: p, c: c, err: err}
-		}()
 	}
 	refusals := &acceptloop.Refusals{Logf: cfg.Logf}
 	go t.acceptLoop(ctx, higher, refusals, func(peer int, c *net.TCPConn) { results <- result{peer: peer, c: c} })
+	// The lower ranks' addresses, in one request to the store.
+	addrs, err := bootstrap.GetMany(ctx, cfg.Store, keys)
+	if err != nil {
+		ln.Close()
+		refusals.Close()
+		return nil, fmt.Errorf("tcp: rank %d: look up the addresses of ranks %v: %w", cfg.Rank, lower, err)
+	}
+	for i, p := range lower {
+		go func() {
+			c, err := t.dial(ctx, p, string(addrs[i]))
+			results <- result{peer: p, c: c, err: err}
+		}()
+	}
 	// A higher rank that ends before it publishes its address will never connect: the store
 	// says so (bootstrap.ErrRankGone, once gompirun marks it gone), and New gives up at once.
-	for p := range higher {
+	// One request watches them all (GetMany fails on the first one gone).
+	if len(higher) > 0 {
+		var hkeys []string
+		for _, p := range cfg.Peers {
+			if higher[p] {
+				hkeys = append(hkeys, addrKey(p))
+			}
+		}
 		go func() {
-			if _, err := cfg.Store.Get(ctx, addrKey(p)); errors.Is(err, bootstrap.ErrRankGone) {
+			if _, err := bootstrap.GetMany(ctx, cfg.Store, hkeys); errors.Is(err, bootstrap.ErrRankGone) {
 				select {
-				case results <- result{peer: p, err: fmt.Errorf("tcp: rank %d: no connection from rank %d: %w", cfg.Rank, p, err)}:
+				// peer: any higher rank will do; the error names the one gone.
+				case results <- result{peer: cfg.Rank + 1, err: fmt.Errorf("tcp: rank %d: waiting for connections from higher ranks: %w", cfg.Rank, err)}:
 				case <-ctx.Done():
 				}
 			}
@@ -326,12 +347,8 @@ func (t *Transport) acceptLoop(ctx context.Context, want map[int]bool, refusals 
 	}
 }
 
-// dial connects to the lower rank p, retrying while p is not yet listening.
-func (t *Transport) dial(ctx context.Context, p int) (*net.TCPConn, error) {
-	addr, err := t.cfg.Store.Get(ctx, addrKey(p))
-	if err != nil {
-		return nil, fmt.Errorf("tcp: rank %d: look up rank %d: %w", t.cfg.Rank, p, err)
-	}
+// dial connects to the lower rank p at addr, retrying while p is not yet listening.
+func (t *Transport) dial(ctx context.Context, p int, addr string) (*net.TCPConn, error) {
 	var d net.Dialer
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
 		nc, err := d.DialContext(ctx, "tcp", string(addr))
