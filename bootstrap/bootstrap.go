@@ -46,6 +46,11 @@ func GetMany(ctx context.Context, s Store, keys []string) ([][]byte, error) {
 	if g, ok := s.(Gatherer); ok {
 		return g.GetMany(ctx, keys)
 	}
+	return getEach(ctx, s, keys)
+}
+
+// getEach is GetMany by one Get per key.
+func getEach(ctx context.Context, s Store, keys []string) ([][]byte, error) {
 	out := make([][]byte, len(keys))
 	for i, k := range keys {
 		v, err := s.Get(ctx, k)

@@ -112,15 +112,7 @@ func (s *MemStore) Get(ctx context.Context, key string) ([]byte, error) {
 // GetMany returns copies of the values of keys, in order, waiting until every one is set or
 // ctx is done. It implements Gatherer.
 func (s *MemStore) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
-	out := make([][]byte, len(keys))
-	for i, k := range keys {
-		v, err := s.Get(ctx, k)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
+	return getEach(ctx, s, keys)
 }
 
 // errorf wraps sentinel with a formatted detail: "bootstrap: closed: detail" style messages
