@@ -115,7 +115,7 @@ func (r *runner) watch(ctx context.Context) *Result {
 			}
 		}
 		if running > 0 {
-			r.note("%s; stopping ranks %s", res.Reason, r.runningList())
+			r.note("%s; stopping %s", res.Reason, r.runningRanks())
 			stop(syscall.SIGTERM)
 		} else {
 			r.note("%s", res.Reason)
@@ -132,11 +132,11 @@ func (r *runner) watch(ctx context.Context) *Result {
 			why = causeInterrupt
 			res.ExitCode = ExitSignalBase + int(sig)
 			res.Reason = what
-			r.note("%s; stopping ranks %s", what, r.runningList())
+			r.note("%s; stopping %s", what, r.runningRanks())
 			stop(sig)
 			return
 		}
-		r.note("%s; killing ranks %s", what, r.runningList())
+		r.note("%s; killing %s", what, r.runningRanks())
 		r.signalRunning(syscall.SIGKILL)
 	}
 	signals, done := r.cfg.Signals, ctx.Done()
@@ -185,7 +185,7 @@ func (r *runner) watch(ctx context.Context) *Result {
 				res.Reason = fmt.Sprintf("timeout after %v; ranks still running: %s", r.cfg.Timeout, r.runningList())
 				r.note("%s", res.Reason)
 				r.hangReport(fmt.Sprintf("after the %v timeout", r.cfg.Timeout))
-				r.note("stopping ranks %s", r.runningList())
+				r.note("stopping %s", r.runningRanks())
 				stop(syscall.SIGTERM)
 			}
 		case s := <-signals:
@@ -221,6 +221,15 @@ func (r *runner) where(p *proc) string {
 		return ""
 	}
 	return " on " + p.slot.Host
+}
+
+// runningRanks names the ranks still running with their noun: "rank 2", "ranks 0, 1, 3".
+func (r *runner) runningRanks() string {
+	l := r.runningList()
+	if strings.Contains(l, ",") {
+		return "ranks " + l
+	}
+	return "rank " + l
 }
 
 // runningList names the ranks still running: "0, 1, 3".
