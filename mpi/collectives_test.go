@@ -81,7 +81,9 @@ func TestBarrierContextNative(t *testing.T) {
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("rank %d: BarrierContext returned %v, want context.DeadlineExceeded", me, err)
 			}
-			if late > 500*time.Millisecond {
+			// Generous: the point is that it returns at the deadline, not when the absent
+			// rank comes (that rank waits for this one's message below, so it never would).
+			if late > 5*time.Second {
 				t.Errorf("rank %d: BarrierContext returned %v after the deadline", me, late)
 			}
 			if err := comm.Send(w, []int32{int32(me)}, absent, awayTag); err != nil {
