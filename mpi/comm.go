@@ -38,6 +38,11 @@ type communicator struct {
 	freed      atomic.Bool
 	native     *native
 
+	// Guarded by engine.mu: how many of the engine's requests belong to c, and whether Free
+	// left MPI_Comm_free to the engine until they are done (see engine.release).
+	pending   int
+	freeLater bool
+
 	shadowOnce sync.Once
 	shadow     backend.Backend // *communicator, or a broken backend when the dup failed
 }
@@ -466,7 +471,8 @@ func wrapNew(h commHandle) (backend.Backend, error) {
 
 // Free releases the communicator and its shadow (MPI_Comm_free): pending receives on them are
 // cancelled and fail with ErrClosed, later calls fail with ErrClosed. Freeing twice is harmless.
-// A shadow is freed with its communicator, not on its own.
+// A shadow is freed with its communicator, not on its own. When operations of theirs are still
+// pending (a receive that had matched, a send), MPI_Comm_free runs once they are done.
 func (c *communicator) Free() error {
 	if c.isShadow {
 		return backend.Errorf("Free", backend.NoDirection, backend.NoPeer, -1, backend.ErrInvalidArgument, "a collective shadow is freed with its communicator")
@@ -480,16 +486,13 @@ func (c *communicator) Free() error {
 	if life.finalized || c.freed.Load() {
 		return nil
 	}
-	why := func(r *request) error { return closedError(r.op, r.dir(), r.peer, r.tag) }
 	c.freed.Store(true)
-	theEngine.cancelOwned(c, why)
 	rc := mpiSuccess
 	if sh, ok := c.shadow.(*communicator); ok {
 		sh.freed.Store(true)
-		theEngine.cancelOwned(sh, why)
-		rc = cCommFree(sh.h)
+		rc = theEngine.release(sh)
 	}
-	rc2 := cCommFree(c.h)
+	rc2 := theEngine.release(c)
 	if rc != mpiSuccess {
 		return codeError(rc, "Free", backend.NoDirection, backend.NoPeer, -1)
 	}

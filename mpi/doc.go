@@ -19,6 +19,8 @@
 //   - One progress goroutine tests all pending requests (MPI_Testsome) with a backoff from a few
 //     microseconds to a millisecond, and closes each request's Done channel at completion; no
 //     goroutine ever sits in MPI_Wait. Buffers of pending operations are pinned (runtime.Pinner).
+//   - A communicator freed with operations pending keeps its handle until they are done: OpenMPI
+//     aborts the process when a request fails after its communicator was freed.
 //   - Messages longer than 2^31-1 bytes travel as one element of a derived datatype.
 //   - Native collectives are MPI's blocking collectives, so that they match those of C code in
 //     the same job (MPI never matches a blocking collective with a nonblocking one).

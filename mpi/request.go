@@ -149,6 +149,7 @@ type engine struct {
 	handles []requestHandle // handles[i] belongs to reqs[i]; MPI_Testsome takes this array
 	running bool            // the progress goroutine exists
 	stopped bool            // finalized: no new requests
+	held    bool            // tests only (export_test.go): progress tests nothing
 	// scratch for MPI_Testsome, grown with handles
 	idx []cInt
 	sts []cStatus
@@ -177,6 +178,7 @@ func (e *engine) add(r *request, h requestHandle) {
 	}
 	r.h = h
 	r.idx = len(e.reqs)
+	r.owner.pending++
 	e.reqs = append(e.reqs, r)
 	e.handles = append(e.handles, h)
 	if !e.running {
@@ -201,17 +203,46 @@ func (e *engine) cancel(r *request, why error) {
 	e.poke()
 }
 
-// cancelOwned withdraws every cancellable pending request of c (used by Free).
-func (e *engine) cancelOwned(c *communicator, why func(r *request) error) {
+// release frees communicator c for Free: it withdraws c's cancellable pending requests (their
+// waiters get ErrClosed) and calls MPI_Comm_free, at once when c has nothing pending, else
+// when its last request completes. MPI lets a communicator be freed with operations pending,
+// but OpenMPI (4.1) destroys it when the last of them is freed, and a request that completes
+// with an error (a receive that truncates, say) is freed before its communicator's error
+// handler runs: OpenMPI then aborts the process from MPI_Testsome, "on a NULL communicator".
+// Keeping the handle until the requests are done leaves every error on a live communicator,
+// whose MPI_ERRORS_RETURN hands it to the request. release returns MPI_Comm_free's code, or
+// success when the free is left to the engine.
+func (e *engine) release(c *communicator) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.releaseLocked(c)
+}
+
+// releaseLocked is release with e.mu held.
+func (e *engine) releaseLocked(c *communicator) int {
 	for i, r := range e.reqs {
 		if r.owner == c && r.cancelOK && r.cancelErr == nil {
-			r.cancelErr = why(r)
+			r.cancelErr = closedError(r.op, r.dir(), r.peer, r.tag)
 			_ = cCancel(&e.handles[i])
 		}
 	}
-	e.poke()
+	if c.pending > 0 {
+		c.freeLater = true
+		e.poke()
+		return mpiSuccess
+	}
+	return cCommFree(c.h)
+}
+
+// settle accounts for r leaving the engine, and frees its communicator if Free left that to
+// the engine and r was its last request. Caller holds e.mu.
+func (e *engine) settle(r *request) {
+	c := r.owner
+	c.pending--
+	if c.pending == 0 && c.freeLater {
+		c.freeLater = false
+		_ = cCommFree(c.h)
+	}
 }
 
 // loop is the progress goroutine. It exits when nothing is pending; add restarts it.
@@ -255,7 +286,7 @@ func (e *engine) loop() {
 // how many completed.
 func (e *engine) progress() int {
 	e.mu.Lock()
-	if len(e.reqs) == 0 {
+	if len(e.reqs) == 0 || e.held {
 		e.mu.Unlock()
 		return 0
 	}
@@ -282,6 +313,7 @@ func (e *engine) progress() int {
 			done = append(done, completion{r: e.reqs[i], st: sts[k], rc: code})
 			e.reqs[i].idx = -1
 			e.reqs[i] = nil
+			e.settle(done[len(done)-1].r)
 		}
 	default:
 		// MPI_Testsome itself failed: fail every pending request with its error rather than
@@ -292,6 +324,7 @@ func (e *engine) progress() int {
 			done = append(done, completion{r: r, rc: rc})
 			r.idx = -1
 			e.reqs[i] = nil
+			e.settle(r)
 		}
 	}
 	e.compact()
@@ -348,6 +381,7 @@ func (e *engine) stop() {
 	for i, r := range left {
 		_ = cRequestFree(&e.handles[i])
 		r.idx = -1
+		r.owner.pending-- // its communicator, if Free left it to the engine, ends with MPI
 	}
 	e.reqs, e.handles = nil, nil
 	e.mu.Unlock()
