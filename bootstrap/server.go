@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gompi/gompi/internal/acceptloop"
@@ -117,6 +118,13 @@ func (s *Server) refusedCount() int {
 	return s.nrefused
 }
 
+// connCount reports how many connections the server holds (for tests).
+func (s *Server) connCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
 func (s *Server) acceptLoop() {
 	defer s.wg.Done()
 	for {
@@ -180,7 +188,9 @@ func (s *Server) serve(c net.Conn) {
 	for {
 		m, err := readMessage(r)
 		if err != nil {
-			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+			// An authenticated client that goes away is not refused: a rank that ends with a
+			// reply still unread (a watch it no longer needs) resets the connection.
+			if !goneAway(err) && ctx.Err() == nil {
 				s.refuse(c, err)
 			}
 			return
@@ -236,6 +246,12 @@ func (s *Server) serve(c net.Conn) {
 			return
 		}
 	}
+}
+
+// goneAway reports whether a read error means only that the client closed its end, in order
+// (EOF) or with a reset.
+func goneAway(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // handshake checks that the client knows the secret and proves that the server does too.

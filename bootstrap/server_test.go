@@ -400,3 +400,43 @@ func FuzzReadMessage(f *testing.F) {
 		}
 	})
 }
+
+// TestServerQuietWhenClientResets: a client that authenticated and then resets its connection
+// (a rank that exits with a reply still unread) has not been refused: the server drops the
+// connection without logging it.
+func TestServerQuietWhenClientResets(t *testing.T) {
+	var mu sync.Mutex
+	var lines []string
+	s, err := newServer("127.0.0.1:0", testSecret, func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, fmt.Sprintf(format, args...))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := dialTest(t, s.Addr())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Set(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	// Linger 0: Close sends a reset instead of a FIN, as a process exiting with unread data does.
+	if err := c.c.(*net.TCPConn).SetLinger(0); err != nil {
+		t.Fatal(err)
+	}
+	c.c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.connCount() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the server still holds the reset connection")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := s.refusedCount(); n != 0 || len(lines) != 0 {
+		t.Errorf("a client's reset counted as %d refusals, logged %q", n, lines)
+	}
+}
