@@ -118,8 +118,10 @@ func barrierDeadline(t *testing.T, tr transportRunner, p int) {
 		if !errors.Is(errs[r], context.DeadlineExceeded) {
 			t.Errorf("rank %d: BarrierContext returned %v, want context.DeadlineExceeded", r, errs[r])
 		}
-		if late[r] > 500*time.Millisecond {
-			t.Errorf("rank %d: BarrierContext returned %v after the deadline, want < 500ms", r, late[r])
+		// Generous, for loaded CI machines: the absent rank comes only after the others have
+		// returned, so a wait that the deadline did not end would hang, not be late.
+		if late[r] > 5*time.Second {
+			t.Errorf("rank %d: BarrierContext returned %v after the deadline, want < 5s", r, late[r])
 		}
 		if !errors.Is(again[r], ErrCollectiveAborted) || !errors.Is(again[r], context.DeadlineExceeded) {
 			t.Errorf("rank %d: the Barrier after it returned %v, want ErrCollectiveAborted wrapping the deadline", r, again[r])
