@@ -215,11 +215,6 @@ func (e *engine) cancel(r *request, why error) {
 func (e *engine) release(c *communicator) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.releaseLocked(c)
-}
-
-// releaseLocked is release with e.mu held.
-func (e *engine) releaseLocked(c *communicator) int {
 	for i, r := range e.reqs {
 		if r.owner == c && r.cancelOK && r.cancelErr == nil {
 			r.cancelErr = closedError(r.op, r.dir(), r.peer, r.tag)
