@@ -139,28 +139,14 @@ func hangLines(why string, asked, silent []*proc, reports map[int]waits.Report) 
 			rows = append(rows, row{rank, "no answer within " + hangReportWait.String() + " (busy, or stopped)"})
 			continue
 		}
-		var parts []string
 		for _, w := range rep.Waits {
-			if w.Collective != "" {
-				parts = append(parts, fmt.Sprintf("in %s on %s, waiting for %s", w.Collective, strings.TrimSuffix(w.Comm, " (collectives)"), seconds(rep.Time.Sub(w.CollSince))))
-			}
-			parts = append(parts, fmt.Sprintf("%s on %s for %s", waitText(w), w.Comm, seconds(rep.Time.Sub(w.Since))))
 			for _, q := range []int{w.Peer, w.From} {
 				if q >= 0 && q != rank && !slices.Contains(waitsFor[rank], q) {
 					waitsFor[rank] = append(waitsFor[rank], q)
 				}
 			}
 		}
-		switch {
-		case len(rep.Waits) == 0 && rep.Phase != "":
-			parts = append(parts, rep.Phase)
-		case len(rep.Waits) == 0:
-			parts = append(parts, "not waiting for a message (computing, or in a call that has not parked)")
-		}
-		if len(rep.Sites) > 0 {
-			parts[len(parts)-1] += "; called from " + strings.Join(rep.Sites, ", ")
-		}
-		rows = append(rows, row{rank, strings.Join(parts, "; ")})
+		rows = append(rows, row{rank, rep.Text()})
 	}
 	for _, p := range silent {
 		rows = append(rows, row{p.slot.Rank, "cannot answer (not a gompi program, a remote rank, or the OpenMPI backend)"})
@@ -202,39 +188,6 @@ func hangLines(why string, asked, silent []*proc, reports map[int]waits.Report) 
 	}
 	return lines
 }
-
-// waitText formats a wait as a call: "Recv(from rank 1, tag 99, 32 B)", "Send(to rank 2, tag 5,
-// 1048576 B)", "Sendrecv(to rank 0, from rank 1)"; a collective's own messages without their
-// tags, which mean nothing to the program.
-func waitText(w waits.Wait) string {
-	rank := func(q int) string {
-		if q < 0 {
-			return "any rank"
-		}
-		return fmt.Sprintf("rank %d", q)
-	}
-	var args []string
-	switch {
-	case w.From != -2:
-		args = append(args, "to "+rank(w.Peer), "from "+rank(w.From))
-	case w.Send:
-		args = append(args, "to "+rank(w.Peer))
-	default:
-		args = append(args, "from "+rank(w.Peer))
-	}
-	if !w.Internal {
-		if w.Tag < 0 {
-			args = append(args, "any tag")
-		} else {
-			args = append(args, fmt.Sprintf("tag %d", w.Tag))
-		}
-		args = append(args, fmt.Sprintf("%d B", w.Bytes))
-	}
-	return w.Op + "(" + strings.Join(args, ", ") + ")"
-}
-
-// seconds formats d as seconds with one decimal: "2.9 s".
-func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
 
 // waitCycles returns the elementary cycles of the wait-for graph g that start at their lowest
 // rank, each once (small graphs: one per rank at most is looked for).

@@ -8,7 +8,9 @@
 package waits
 
 import (
+	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,3 +114,59 @@ func Snapshot(rank int) Report {
 	sort.Slice(r.Waits, func(i, j int) bool { return r.Waits[i].Since.Before(r.Waits[j].Since) })
 	return r
 }
+
+// Text describes the report in one line, as the hang table shows it after "rank N": each wait
+// (the collective call it is part of, the call, the communicator, for how long), or the phase,
+// and the program's call sites.
+func (r Report) Text() string {
+	var parts []string
+	for _, w := range r.Waits {
+		if w.Collective != "" {
+			parts = append(parts, fmt.Sprintf("in %s on %s, waiting for %s", w.Collective, strings.TrimSuffix(w.Comm, " (collectives)"), seconds(r.Time.Sub(w.CollSince))))
+		}
+		parts = append(parts, fmt.Sprintf("%s on %s for %s", w.Text(), w.Comm, seconds(r.Time.Sub(w.Since))))
+	}
+	switch {
+	case len(r.Waits) == 0 && r.Phase != "":
+		parts = append(parts, r.Phase)
+	case len(r.Waits) == 0:
+		parts = append(parts, "not waiting for a message (computing, or in a call that has not parked)")
+	}
+	if len(r.Sites) > 0 {
+		parts[len(parts)-1] += "; called from " + strings.Join(r.Sites, ", ")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Text formats a wait as a call: "Recv(from rank 1, tag 99, 32 B)", "Send(to rank 2, tag 5,
+// 1048576 B)", "Sendrecv(to rank 0, from rank 1)"; a collective's own messages without their
+// tags, which mean nothing to the program.
+func (w Wait) Text() string {
+	rank := func(q int) string {
+		if q < 0 {
+			return "any rank"
+		}
+		return fmt.Sprintf("rank %d", q)
+	}
+	var args []string
+	switch {
+	case w.From != -2:
+		args = append(args, "to "+rank(w.Peer), "from "+rank(w.From))
+	case w.Send:
+		args = append(args, "to "+rank(w.Peer))
+	default:
+		args = append(args, "from "+rank(w.Peer))
+	}
+	if !w.Internal {
+		if w.Tag < 0 {
+			args = append(args, "any tag")
+		} else {
+			args = append(args, fmt.Sprintf("tag %d", w.Tag))
+		}
+		args = append(args, fmt.Sprintf("%d B", w.Bytes))
+	}
+	return w.Op + "(" + strings.Join(args, ", ") + ")"
+}
+
+// seconds formats d as seconds with one decimal: "2.9 s".
+func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
