@@ -18,7 +18,8 @@ import (
 // rank's goroutines wait for (package waits: a goroutine registers only when it parks, so the
 // cost is off the fast path) and answers SIGUSR2 by writing what they wait for now to
 // DIR/report.RANK.json; DIR/ready.RANK says it can. gompirun asks every rank on --timeout and
-// on SIGQUIT, and prints who waits on whom (docs/LAUNCHER.md, "A hang explains itself").
+// on SIGQUIT, and prints who waits on whom (docs/LAUNCHER.md, "A hang explains itself"). A
+// rank that joined through PMI (srun) answers SIGUSR2 with a line on standard error instead.
 
 // startHangReports sets this rank up to answer hang reports, when gompirun asks for them.
 func startHangReports(rank int) {
@@ -37,14 +38,34 @@ func startHangReports(rank int) {
 	_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("ready.%d", rank)), nil, 0o600)
 }
 
-// writeHangReport writes the rank's report, whole or not at all (a rename).
-func writeHangReport(dir string, rank int) {
+// startStderrHangReports sets this rank up to answer SIGUSR2 by printing what it waits for as
+// one line on standard error, for launchers that cannot gather reports (srun, which forwards
+// SIGUSR2 to every task: `scancel --signal=USR2 JOB.STEP`, or kill -USR2 the srun). Without it,
+// SIGUSR2 would end the process.
+func startStderrHangReports(rank int) {
+	waits.Enable()
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGUSR2)
+	go func() {
+		for range ch {
+			fmt.Fprintf(os.Stderr, "gompi: rank %d waits (SIGUSR2): %s\n", rank, hangSnapshot(rank).Text())
+		}
+	}()
+}
+
+// hangSnapshot is what the rank waits for now, with the program's call sites.
+func hangSnapshot(rank int) waits.Report {
 	rep := waits.Snapshot(rank)
 	if len(rep.Waits) > 0 {
 		buf := make([]byte, 1<<20)
 		rep.Sites = callSites(string(buf[:runtime.Stack(buf, true)]))
 	}
-	b, err := json.Marshal(rep)
+	return rep
+}
+
+// writeHangReport writes the rank's report, whole or not at all (a rename).
+func writeHangReport(dir string, rank int) {
+	b, err := json.Marshal(hangSnapshot(rank))
 	if err != nil {
 		return
 	}

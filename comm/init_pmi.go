@@ -72,6 +72,7 @@ func startPMI() (w backend.World, ok bool, err error) {
 	if err != nil {
 		return nil, true, fmt.Errorf("comm: join the job of the PMI launcher: %w", err)
 	}
+	startStderrHangReports(c.Rank())
 	if c.Size() == 1 {
 		c.Finalize()
 		return engine.NewSingleton(), true, nil

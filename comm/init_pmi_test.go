@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,7 +24,8 @@ const envChild = "GOMPI_TEST_PMI_CHILD"
 
 // TestPMIChild is one rank of a PMI job (it skips under plain go test): Init through PMI_FD,
 // then every rank sends its rank to rank 0, which prints the sum. With envChild=fail, rank 1
-// exits with an error right after Init instead.
+// exits with an error right after Init instead; with envChild=hang, every rank prints "ready"
+// and waits in a Recv from the next rank that never comes.
 func TestPMIChild(t *testing.T) {
 	mode := os.Getenv(envChild)
 	if mode == "" {
@@ -37,6 +39,13 @@ func TestPMIChild(t *testing.T) {
 	if mode == "fail" && c.Rank() == 1 {
 		fmt.Fprintf(os.Stderr, "child: rank 1 fails on purpose\n")
 		os.Exit(3)
+	}
+	if mode == "hang" {
+		// Every rank waits for the next one, which never sends: a cycle.
+		fmt.Println("ready")
+		_, err := comm.Recv(c, make([]int64, 1), (c.Rank()+1)%c.Size(), 99)
+		fmt.Fprintf(os.Stderr, "child: rank %d: the Recv of the deadlock returned: %v\n", c.Rank(), err)
+		os.Exit(1)
 	}
 	if c.Rank() != 0 {
 		if err := comm.Send(c, []int64{int64(c.Rank())}, 0, 5); err != nil {
@@ -68,14 +77,45 @@ type childResult struct {
 	err         error
 }
 
-// runPMIJob starts n ranks of this test binary (TestPMIChild in the given mode) against srv,
+// runPMIJob runs n ranks of this test binary (TestPMIChild in the given mode) against srv
+// until they end; see startPMIJob.
+func runPMIJob(t *testing.T, srv *pmitest.Server, n int, mode string, extra func(rank int) []string) []childResult {
+	t.Helper()
+	return startPMIJob(t, srv, n, mode, extra).wait()
+}
+
+// pmiJob is a running job of runPMIJob's kind.
+type pmiJob struct {
+	cmds        []*exec.Cmd
+	out, errOut []*syncBuffer
+	cancel      context.CancelFunc
+}
+
+// syncBuffer is a bytes.Buffer that a test may read while a child process writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// startPMIJob starts n ranks of this test binary (TestPMIChild in the given mode) against srv,
 // each with PMI_FD=3 for its socket, PMI_RANK and PMI_SIZE, and extra variables per rank.
 // When srv sees an abort, every rank is killed, as Slurm does.
-func runPMIJob(t *testing.T, srv *pmitest.Server, n int, mode string, extra func(rank int) []string) []childResult {
+func startPMIJob(t *testing.T, srv *pmitest.Server, n int, mode string, extra func(rank int) []string) *pmiJob {
 	t.Helper()
 	// A guard against a hang, not a synchronisation: a job of this test takes well under a second.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	var base []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -84,43 +124,49 @@ func runPMIJob(t *testing.T, srv *pmitest.Server, n int, mode string, extra func
 		}
 		base = append(base, kv)
 	}
+	j := &pmiJob{cancel: cancel}
 	var mu sync.Mutex
-	var cmds []*exec.Cmd
 	srv.OnAbort = func(int, string) {
 		mu.Lock()
 		defer mu.Unlock()
-		for _, c := range cmds {
+		for _, c := range j.cmds {
 			c.Process.Kill()
 		}
 	}
-	res := make([]childResult, n)
-	outs := make([]*bytes.Buffer, 2*n)
 	for r := range n {
 		f, err := srv.SocketPair(r)
 		if err != nil {
+			cancel()
 			t.Fatal(err)
 		}
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestPMIChild$", "-test.count=1")
 		cmd.Env = append(append(base, envChild+"="+mode, "PMI_FD=3", "PMI_RANK="+strconv.Itoa(r), "PMI_SIZE="+strconv.Itoa(n), "PMI_JOBID=7.0"), extra(r)...)
 		cmd.ExtraFiles = []*os.File{f}
-		outs[2*r], outs[2*r+1] = new(bytes.Buffer), new(bytes.Buffer)
-		cmd.Stdout, cmd.Stderr = outs[2*r], outs[2*r+1]
+		out, errOut := new(syncBuffer), new(syncBuffer)
+		cmd.Stdout, cmd.Stderr = out, errOut
 		mu.Lock()
 		err = cmd.Start()
 		if err == nil {
-			cmds = append(cmds, cmd)
+			j.cmds = append(j.cmds, cmd)
+			j.out, j.errOut = append(j.out, out), append(j.errOut, errOut)
 		}
 		mu.Unlock()
 		f.Close()
 		if err != nil {
+			cancel()
 			t.Fatal(err)
 		}
 	}
-	for r, cmd := range cmds {
+	return j
+}
+
+// wait waits for every rank to end and returns what each left.
+func (j *pmiJob) wait() []childResult {
+	defer j.cancel()
+	res := make([]childResult, len(j.cmds))
+	for r, cmd := range j.cmds {
 		res[r].err = cmd.Wait()
-	}
-	for r := range n {
-		res[r].out, res[r].errOut = outs[2*r].String(), outs[2*r+1].String()
+		res[r].out, res[r].errOut = j.out[r].String(), j.errOut[r].String()
 	}
 	return res
 }
@@ -211,5 +257,53 @@ func TestInitPMIFenceTimeout(t *testing.T) {
 	}
 	if a := srv.Aborts(); len(a) == 0 {
 		t.Error("no rank aborted the job")
+	}
+}
+
+// TestPMIHangReport: under a PMI launcher (srun), which gathers no hang reports, a rank sent
+// SIGUSR2 prints what it waits for on standard error, and goes on waiting.
+func TestPMIHangReport(t *testing.T) {
+	const n = 3
+	srv := &pmitest.Server{Size: n}
+	j := startPMIJob(t, srv, n, "hang", noExtra)
+	defer func() {
+		for _, cmd := range j.cmds {
+			cmd.Process.Kill()
+		}
+		j.wait()
+	}()
+	// A guard against a hang, not a synchronisation: each step below waits for an event.
+	deadline := time.Now().Add(time.Minute)
+	for r := range n {
+		// SIGUSR2 before Init has set up the answer would end the process: wait for "ready".
+		for !strings.Contains(j.out[r].String(), "ready") {
+			if time.Now().After(deadline) {
+				t.Fatalf("rank %d never got past Init; stderr %q", r, j.errOut[r].String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	for r := range n {
+		// The rank reports a Recv once it has parked in it; until then it says something else.
+		want := fmt.Sprintf("gompi: rank %d waits (SIGUSR2): Recv(from rank %d, tag 99, 8 B) on world for ", r, (r+1)%n)
+		for !strings.Contains(j.errOut[r].String(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("rank %d: stderr %q has no line %q", r, j.errOut[r].String(), want)
+			}
+			if err := j.cmds[r].Process.Signal(syscall.SIGUSR2); err != nil {
+				t.Fatalf("rank %d: %v (it ended: stderr %q)", r, err, j.errOut[r].String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// (The call site is the first frame outside gompi's packages; here, the test runner's.)
+		if !strings.Contains(j.errOut[r].String(), want) || !strings.Contains(j.errOut[r].String(), "; called from ") {
+			t.Errorf("rank %d: the report does not name the call site; stderr %q", r, j.errOut[r].String())
+		}
+	}
+	// Still waiting: the signal did not end them.
+	for r, cmd := range j.cmds {
+		if cmd.ProcessState != nil {
+			t.Errorf("rank %d ended after SIGUSR2", r)
+		}
 	}
 }
