@@ -31,9 +31,10 @@ type end struct {
 	rank  int
 	eager int
 
-	mu     sync.Mutex // guards h and closed
-	h      transport.Handler
-	closed bool
+	mu      sync.Mutex // guards h, leaving and closed
+	h       transport.Handler
+	leaving bool // leave has begun
+	closed  bool // leave has told every peer: frames to this rank fail
 }
 
 // NewTransports returns the transports of an in-process job of n ranks, with the given eager
@@ -95,13 +96,16 @@ func (t *end) Close() error { t.leave(true, nil); return nil }
 // fail tells every peer that this rank died.
 func (t *end) fail(err error) { t.leave(false, err) }
 
+// leave tells every peer that this rank is gone, and how, before it refuses their frames: a
+// peer whose send finds it closed has been told already, so its error says how this rank
+// went (finalized and left, or failed) rather than only that it is gone.
 func (t *end) leave(graceful bool, err error) {
 	t.mu.Lock()
-	if t.closed {
+	if t.leaving {
 		t.mu.Unlock()
 		return
 	}
-	t.closed = true
+	t.leaving = true
 	t.mu.Unlock()
 	for _, p := range t.net.ends {
 		if p == t {
@@ -111,6 +115,9 @@ func (t *end) leave(graceful bool, err error) {
 			h.PeerFailed(t.rank, graceful, err)
 		}
 	}
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
 }
 
 // Run runs f on n in-process ranks, each with its own world communicator, and waits for all of
